@@ -1,0 +1,70 @@
+# The workbook's commands. `make lab` and `make test` are all a newcomer needs:
+# each builds .venv from requirements.lock first (once; again when the lock changes).
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
+VENV   := .venv
+BIN    := $(VENV)/bin
+READY  := $(VENV)/.ready
+LAB_ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: help setup lab test release check-release bench lock clean
+
+help:
+	@echo "make lab      set up .venv and open the workbook (notebooks/) in JupyterLab"
+	@echo "make test     set up .venv and run the whole test suite"
+	@echo "make release  regenerate the student notebooks in notebooks/ from solutions/"
+	@echo "make bench    run the benchmark scripts in benchmarks/"
+	@echo "make lock     re-resolve requirements.in into requirements.lock"
+	@echo "make clean    remove .venv"
+
+setup: $(READY)
+
+$(READY): requirements.lock pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then \
+	  echo "error: no python3.11 found on PATH. Install Python 3.11 (for example"; \
+	  echo "       'apt-get install python3.11 python3.11-venv', or 'pyenv install 3.11')"; \
+	  echo "       or point at one: make PYTHON=/path/to/python3.11 $(MAKECMDGOALS)"; exit 1; fi
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' || { \
+	  echo "error: $(PYTHON) is Python $$($(PYTHON) -c 'import platform; print(platform.python_version())'),"; \
+	  echo "       but the pinned stack needs Python 3.11 (pygame 2.1.3, required by tf-agents,"; \
+	  echo "       has no wheel for 3.12). Run: make PYTHON=/path/to/python3.11 $(MAKECMDGOALS)"; exit 1; }
+	@echo "==> creating $(VENV) with $(PYTHON)"
+	@$(PYTHON) -m venv $(VENV) || { echo "error: 'python -m venv' failed; on Debian/Ubuntu install python3.11-venv"; exit 1; }
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "==> installing the pinned stack from requirements.lock (a few minutes the first time)"
+	@$(BIN)/python -m pip install --quiet --requirement requirements.lock || { \
+	  echo "error: installing requirements.lock failed (see pip's message above)."; \
+	  echo "       Check the network to PyPI, then run the same make command again."; exit 1; }
+	@$(BIN)/python -m pip install --quiet --no-deps --editable .
+	@$(BIN)/python -m pip check
+	@touch $@
+	@echo "==> $(VENV) is ready"
+
+lab: $(READY)
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(LAB_ARGS)
+
+test: $(READY)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+release: $(READY)
+	$(BIN)/rlbook release
+
+bench: $(READY)
+	@for script in benchmarks/*.py; do echo "==> $$script"; $(BIN)/python $$script || exit 1; done
+
+
+lock:
+	@rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade pip
+	.lock-venv/bin/python -m pip install --quiet --requirement requirements.in
+	.lock-venv/bin/python -m pip check
+	@{ echo "# Exact pins for Python 3.11 that resolve together (pip check clean)."; \
+	   echo "# One source of truth: the Makefile, environment.yml and binder/ all install this file."; \
+	   echo "# Regenerate with: make lock"; \
+	   .lock-venv/bin/python -m pip freeze --exclude-editable | grep -v -E '^(pip|setuptools|wheel)=='; } > requirements.lock
+	@rm -rf .lock-venv
+	@echo "==> requirements.lock rewritten; run 'make test'"
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,1 @@
+"""The nbgrader pipeline behind `rlbook release` (and, later, `rlbook grade`)."""
