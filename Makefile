@@ -64,7 +64,9 @@ lock:
 	   echo "# Regenerate with: make lock"; \
 	   .lock-venv/bin/python -m pip freeze --exclude-editable | grep -v -E '^(pip|setuptools|wheel)=='; } > requirements.lock
 	@rm -rf .lock-venv
-	@echo "==> requirements.lock rewritten; run 'make test'"
+	@{ echo "# repo2docker reads only binder/: a copy of ../requirements.lock, pin for pin (make lock rewrites it)."; \
+	   grep -v '^#' requirements.lock; } > binder/requirements.txt
+	@echo "==> requirements.lock and binder/requirements.txt rewritten; run 'make test'"
 
 clean:
 	rm -rf $(VENV)

@@ -26,11 +26,11 @@ _ENV_DEFAULTS = {
 for _name, _value in _ENV_DEFAULTS.items():
     os.environ.setdefault(_name, _value)
 
-if "tensorflow" in sys.modules and not getattr(
-    sys.modules["tensorflow"], "_rlbook_checked", False
-):
-    _keras = getattr(sys.modules["tensorflow"], "keras", None)
-    if _keras is not None and not _keras.__name__.startswith("tf_keras"):
+if "tensorflow" in sys.modules and os.environ["TF_USE_LEGACY_KERAS"] == "1":
+    # Too late if TensorFlow was imported first: tf.keras is already Keras 3.
+    _tf_keras = getattr(sys.modules["tensorflow"], "keras", None)
+    _dense = getattr(getattr(_tf_keras, "layers", None), "Dense", None)
+    if _dense is not None and not _dense.__module__.startswith("tf_keras"):
         warnings.warn(
             "TensorFlow was imported before rlbook, so tf.keras is Keras 3 and "
             "TF-Agents will fail. Restart the kernel and run `import rlbook` "
@@ -39,10 +39,10 @@ if "tensorflow" in sys.modules and not getattr(
             stacklevel=2,
         )
 
-from .config import pick, quick_mode, set_seed  # noqa: E402  (light modules)
+from .config import legacy_keras_active, pick, quick_mode, set_seed  # noqa: E402  (light modules)
 
 _SUBMODULES = {
-    "atari", "cli", "config", "device", "envs", "grading", "plots",
+    "atari", "atari_ids", "cli", "config", "device", "envs", "grading", "plots",
     "progress", "render", "video",
 }
 
@@ -54,4 +54,4 @@ def __getattr__(name):
     raise AttributeError(f"module 'rlbook' has no attribute {name!r}")
 
 
-__all__ = ["pick", "quick_mode", "set_seed", "__version__", *sorted(_SUBMODULES)]
+__all__ = ["legacy_keras_active", "pick", "quick_mode", "set_seed", "__version__", *sorted(_SUBMODULES)]

@@ -1,66 +1,16 @@
-"""The book's Atari ids over the ROMs that ship inside the ale-py wheel.
+"""Atari 2600 games over the ROMs that ship inside the ale-py wheel.
 
 ale-py 0.12 registers its games with gymnasium only, while TF-Agents 0.19
 speaks the old gym API and expects an environment exposing ``.ale``,
-``get_action_meanings()`` and lives. ``AtariEnv`` is that environment, and
-``register_atari_envs`` publishes it under the ids the book uses, so that
-
-    suite_atari.load("BreakoutNoFrameskip-v4",
-                     gym_env_wrappers=[AtariPreprocessing, FrameStack4])
-
-runs as written, with no ROM download. gym calls ``register_atari_envs``
-itself on import (an entry point declared in pyproject.toml).
+``get_action_meanings()`` and lives. ``AtariEnv`` is that environment;
+``rlbook.atari_ids`` publishes it under the ids the book uses.
 """
 
 import gym
 import numpy as np
 from gym import spaces
 
-# ROM name in ale-py -> CamelCase game name in the gym ids.
-GAMES = {
-    "breakout": "Breakout",
-    "space_invaders": "SpaceInvaders",
-    "pong": "Pong",
-    "ms_pacman": "MsPacman",
-    "seaquest": "Seaquest",
-    "qbert": "Qbert",
-    "enduro": "Enduro",
-    "beam_rider": "BeamRider",
-    "asteroids": "Asteroids",
-}
-
-
-def _silence_gym_notice():
-    # gym prints its "unmaintained" notice right after running plugins like
-    # this one; the workbook pins gym 0.23 deliberately (TF-Agents needs it).
-    try:
-        import gym_notices.notices as notices
-
-        notices.notices.pop(gym.__version__, None)
-    except Exception:  # the notice is cosmetic; never fail an import over it
-        pass
-
-
-def register_atari_envs():
-    """Register ``<Game>NoFrameskip-v4`` and ``<Game>-v4`` for each game in GAMES."""
-    _silence_gym_notice()
-    from gym.envs.registration import register, registry
-
-    for rom, name in GAMES.items():
-        # NoFrameskip: one emulator frame per step, the variant the book
-        # wraps with AtariPreprocessing (which skips frames itself).
-        # Plain v4: a fixed skip of 4 frames, handy for watching a game.
-        for suffix, frameskip in (("NoFrameskip-v4", 1), ("-v4", 4)):
-            env_id = f"{name}{suffix}"
-            if env_id in registry.env_specs:
-                continue
-            register(
-                id=env_id,
-                entry_point="rlbook.atari:AtariEnv",
-                kwargs={"game": rom, "frameskip": frameskip},
-                max_episode_steps=100_000 * frameskip if frameskip > 1 else 400_000,
-            )
-
+from rlbook.atari_ids import GAMES, register_atari_envs  # noqa: F401  (re-exported)
 
 class AtariEnv(gym.Env):
     """An Atari 2600 game as an old-API gym environment (obs, reward, done, info)."""

@@ -47,3 +47,10 @@ def set_seed(seed: int) -> None:
 
     if "tensorflow" in sys.modules:
         sys.modules["tensorflow"].random.set_seed(seed)
+
+
+def legacy_keras_active() -> bool:
+    """True when ``tf.keras`` is Keras 2 (tf_keras), as TF-Agents requires."""
+    import tensorflow as tf
+
+    return tf.keras.layers.Dense.__module__.startswith("tf_keras")

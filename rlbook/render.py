@@ -22,7 +22,8 @@ def plot_frame(frame, ax=None, title=None):
     frame = np.asarray(frame)
     if frame.ndim == 3 and frame.shape[-1] == 1:
         frame = frame[..., 0]
-    if frame.ndim not in (2, 3) or (frame.ndim == 3 and frame.shape[-1] not in (3, 4)):
+    # Four channels are far more often FrameStack4 than RGBA here.
+    if frame.ndim not in (2, 3) or (frame.ndim == 3 and frame.shape[-1] != 3):
         raise ValueError(
             f"expected a frame of shape (H, W), (H, W, 1) or (H, W, 3), got {frame.shape}; "
             "for a stack of frames use plot_stack()"

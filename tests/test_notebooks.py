@@ -1,0 +1,75 @@
+"""Every chapter, executed top to bottom as nbgrader's Validate runs it (quick mode).
+
+The source must pass every graded test; its blank student version must pass none.
+"""
+
+import os
+
+import pytest
+
+from conftest import source_notebooks, student_notebook
+from rlbook.grading.validate import validate
+
+SOURCES = source_notebooks()
+_REPORTS = {}
+
+
+def validated(path):
+    # Each notebook executes once per session, however many tests read it.
+    if path not in _REPORTS:
+        _REPORTS[path] = validate(path)
+    return _REPORTS[path]
+IDS = [path.parent.name for path in SOURCES]
+
+
+@pytest.fixture(autouse=True)
+def no_display(monkeypatch):
+    # Prove that nothing needs an X server.
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("RLBOOK_QUICK", raising=False)
+
+
+def cell_errors(notebook):
+    return [(cell.get("id"), out.get("ename"), out.get("evalue"))
+            for cell in notebook.cells if cell.cell_type == "code"
+            for out in cell.get("outputs", []) if out.get("output_type") == "error"]
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("source", SOURCES, ids=IDS)
+def test_source_runs_and_passes_every_test(source):
+    report = validated(source)
+    assert report.graded, f"{source.name} has no autograded tests"
+    assert report.failed == [], report.errors
+    assert cell_errors(report.notebook) == []
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("source", SOURCES, ids=IDS)
+def test_blank_student_version_passes_no_test(source):
+    report = validated(student_notebook(source))
+    assert report.passed == [], f"these tests pass with no answer written: {report.passed}"
+    assert len(report.failed) == len(validate_ids(source))
+
+
+def validate_ids(source):
+    import nbformat
+
+    notebook = nbformat.read(str(source), as_version=4)
+    return [cell.metadata["nbgrader"]["grade_id"] for cell in notebook.cells
+            if cell.metadata.get("nbgrader", {}).get("grade") and cell.cell_type == "code"]
+
+
+@pytest.mark.notebook
+def test_chapter_01_shows_a_cartpole_video_inline_without_a_display():
+    source = next(p for p in SOURCES if p.parent.name.startswith("01_"))
+    assert "DISPLAY" not in os.environ
+    notebook = validated(source).notebook
+    videos = [out["data"]["text/html"] for cell in notebook.cells if cell.cell_type == "code"
+              for out in cell.get("outputs", []) if "text/html" in out.get("data", {})
+              and "<video" in out["data"]["text/html"]]
+    assert len(videos) >= 2
+    assert all("data:video/mp4;base64," in html for html in videos)
+    images = [out for cell in notebook.cells for out in cell.get("outputs", [])
+              if "image/png" in out.get("data", {})]
+    assert len(images) >= 2, "the frame and the histogram should be drawn"
