@@ -6,6 +6,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 READY  := $(VENV)/.ready
 LAB_ARGS ?=
+# Jupyter refuses to start as root (containers, CI) unless told it is fine.
+ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST_ARGS ?=
 
 .PHONY: help setup lab test release check-release bench lock clean
@@ -42,7 +44,7 @@ $(READY): requirements.lock pyproject.toml
 	@echo "==> $(VENV) is ready"
 
 lab: $(READY)
-	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(LAB_ARGS)
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(ROOT_ARGS) $(LAB_ARGS)
 
 test: $(READY)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

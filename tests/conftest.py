@@ -11,7 +11,6 @@ ROOT = Path(__file__).resolve().parents[1]
 # Like a notebook: rlbook first, so TensorFlow starts in legacy-Keras mode.
 import rlbook  # noqa: E402,F401
 
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 
 @pytest.fixture(scope="session")
