@@ -23,9 +23,9 @@ help:
 setup: $(READY)
 
 $(READY): requirements.lock pyproject.toml
-	@if [ -z "$(PYTHON)" ]; then \
-	  echo "error: no python3.11 found on PATH. Install Python 3.11 (for example"; \
-	  echo "       'apt-get install python3.11 python3.11-venv', or 'pyenv install 3.11')"; \
+	@if [ -z "$(PYTHON)" ] || ! command -v "$(PYTHON)" >/dev/null 2>&1; then \
+	  echo "error: no Python 3.11 found (looked for '$(or $(PYTHON),python3.11)'). Install Python 3.11"; \
+	  echo "       (for example 'apt-get install python3.11 python3.11-venv', or 'pyenv install 3.11')"; \
 	  echo "       or point at one: make PYTHON=/path/to/python3.11 $(MAKECMDGOALS)"; exit 1; fi
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' || { \
 	  echo "error: $(PYTHON) is Python $$($(PYTHON) -c 'import platform; print(platform.python_version())'),"; \
