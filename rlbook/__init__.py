@@ -43,7 +43,7 @@ from .config import legacy_keras_active, pick, quick_mode, set_seed  # noqa: E40
 
 _SUBMODULES = {
     "atari", "atari_ids", "cli", "config", "device", "envs", "grading", "plots",
-    "progress", "render", "video",
+    "progress", "qtable", "render", "video",
 }
 
 
