@@ -6,6 +6,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 READY  := $(VENV)/.ready
 LAB_ARGS ?=
+# The folder JupyterLab opens (the browser test serves a scratch copy).
+LAB_ROOT ?= notebooks
 # Jupyter refuses to start as root (containers, CI) unless told it is fine.
 ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST_ARGS ?=
@@ -44,7 +46,7 @@ $(READY): requirements.lock pyproject.toml
 	@echo "==> $(VENV) is ready"
 
 lab: $(READY)
-	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(ROOT_ARGS) $(LAB_ARGS)
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(LAB_ROOT) $(ROOT_ARGS) $(LAB_ARGS)
 
 test: $(READY)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
