@@ -12,11 +12,11 @@ LAB_ROOT ?= notebooks
 ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST_ARGS ?=
 
-.PHONY: help setup lab test release check-release bench lock clean
+.PHONY: help setup browser lab test release check-release bench lock clean
 
 help:
 	@echo "make lab      set up .venv and open the workbook (notebooks/) in JupyterLab"
-	@echo "make test     set up .venv and run the whole test suite"
+	@echo "make test     set up .venv (and chromium for the browser test) and run the whole test suite"
 	@echo "make release  regenerate the student notebooks in notebooks/ from solutions/"
 	@echo "make bench    run the benchmark scripts in benchmarks/"
 	@echo "make lock     re-resolve requirements.in into requirements.lock"
@@ -48,7 +48,18 @@ $(READY): requirements.lock pyproject.toml
 lab: $(READY)
 	$(BIN)/jupyter lab --ServerApp.root_dir=$(LAB_ROOT) $(ROOT_ARGS) $(LAB_ARGS)
 
-test: $(READY)
+# The browser test drives Debian's chromium; Playwright never downloads one.
+CHROMIUM := /usr/bin/chromium
+browser:
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "==> installing Debian's chromium for the browser test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+	  echo "note: $(CHROMIUM) is missing, so the browser test will be skipped;"; \
+	  echo "      install it with: sudo apt-get install chromium"; fi
+
+test: $(READY) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 release: $(READY)
