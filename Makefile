@@ -6,15 +6,17 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 READY  := $(VENV)/.ready
 LAB_ARGS ?=
+# The folder JupyterLab opens (the browser test serves a scratch copy).
+LAB_ROOT ?= notebooks
 # Jupyter refuses to start as root (containers, CI) unless told it is fine.
 ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST_ARGS ?=
 
-.PHONY: help setup lab test release check-release bench lock clean
+.PHONY: help setup browser lab test release check-release bench lock clean
 
 help:
 	@echo "make lab      set up .venv and open the workbook (notebooks/) in JupyterLab"
-	@echo "make test     set up .venv and run the whole test suite"
+	@echo "make test     set up .venv (and chromium for the browser test) and run the whole test suite"
 	@echo "make release  regenerate the student notebooks in notebooks/ from solutions/"
 	@echo "make bench    run the benchmark scripts in benchmarks/"
 	@echo "make lock     re-resolve requirements.in into requirements.lock"
@@ -44,9 +46,20 @@ $(READY): requirements.lock pyproject.toml
 	@echo "==> $(VENV) is ready"
 
 lab: $(READY)
-	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(ROOT_ARGS) $(LAB_ARGS)
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(LAB_ROOT) $(ROOT_ARGS) $(LAB_ARGS)
 
-test: $(READY)
+# The browser test drives Debian's chromium; Playwright never downloads one.
+CHROMIUM := /usr/bin/chromium
+browser:
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "==> installing Debian's chromium for the browser test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+	  echo "note: $(CHROMIUM) is missing, so the browser test will be skipped;"; \
+	  echo "      install it with: sudo apt-get install chromium"; fi
+
+test: $(READY) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 release: $(READY)

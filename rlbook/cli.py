@@ -21,6 +21,35 @@ def _release(args):
     return 0
 
 
+def _doctor(args):
+    from rlbook import doctor
+
+    findings = doctor.check(quick=args.quick, lock=args.lock)
+    return 1 if any(f.status == doctor.FAIL for f in findings) else 0
+
+
+def _badges(args):
+    from rlbook import launch
+    from rlbook.grading.release import find_root
+
+    root = find_root()
+    if args.check:
+        stale = launch.stale(root)
+        for path in stale:
+            print(f"out of date: {path.relative_to(root)}")
+        if stale:
+            print("fix: run `rlbook badges` and commit solutions/ and notebooks/")
+            return 1
+        print("every notebook's badges and launch cell match [tool.rlbook]")
+        return 0
+    changed = launch.apply(root)
+    for path in changed:
+        print(f"updated {path.relative_to(root)} and its student version")
+    if not changed:
+        print("badges and launch cells already match [tool.rlbook]")
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="rlbook", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -31,6 +60,19 @@ def main(argv=None):
     rel.add_argument("--check", action="store_true",
                      help="do not write; exit 1 if notebooks/ differs from a fresh release")
     rel.set_defaults(func=_release)
+
+    doc = commands.add_parser(
+        "doctor", help="check Python, packages, Keras, ROMs, video, GPU and memory; print fixes")
+    doc.add_argument("--quick", action="store_true",
+                     help="the fast form the notebooks run (no TensorFlow import)")
+    doc.add_argument("--lock", help="compare against this lock file (default: the checkout's)")
+    doc.set_defaults(func=_doctor)
+
+    badge = commands.add_parser(
+        "badges", help="rewrite the Colab/Binder badges and launch cells from [tool.rlbook]")
+    badge.add_argument("--check", action="store_true",
+                       help="do not write; exit 1 if a notebook is out of date")
+    badge.set_defaults(func=_badges)
 
     args = parser.parse_args(argv)
     return args.func(args)

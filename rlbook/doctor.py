@@ -1,0 +1,271 @@
+"""`rlbook doctor`: is this machine ready for the workbook?
+
+``check()`` runs every check and prints one screen: each line says ok, FAIL
+or info, and every FAIL comes with the command that fixes it.
+``check(quick=True)`` is what the first cell of every chapter calls: it skips
+what needs TensorFlow (GPU, the Keras in use) or takes time (encoding a
+video), and prints a single line when all is well.
+"""
+
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from importlib import metadata, util
+from pathlib import Path
+
+import numpy as np
+
+OK, FAIL, INFO = "ok", "FAIL", "info"
+LOCK_NAME = "requirements.lock"
+LOCK_PYTHON = (3, 11)
+
+
+@dataclass
+class Finding:
+    name: str
+    status: str  # OK, FAIL or INFO
+    detail: str
+    fix: str = ""
+    brief: str = ""  # a few words for the quick form's one line
+
+
+def _canonical(name):
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def _installed_versions():
+    # One pass over the installed distributions: far faster than one
+    # metadata.version() lookup per locked package.
+    return {_canonical(dist.metadata["Name"]): dist.version
+            for dist in metadata.distributions() if dist.metadata["Name"]}
+
+
+def find_lock(start=None):
+    """requirements.lock of the checkout rlbook runs from (or above ``start``)."""
+    places = [Path(start)] if start else [Path(__file__).resolve().parent, Path.cwd()]
+    for place in places:
+        for folder in (place, *place.parents):
+            if (folder / LOCK_NAME).is_file():
+                return folder / LOCK_NAME
+    return None
+
+
+def read_lock(path):
+    """``{canonical name: version}`` from a pip-freeze style lock file."""
+    pins = {}
+    for number, line in enumerate(Path(path).read_text().splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if "==" not in line:
+            raise ValueError(f"{path}:{number}: expected name==version, got {line!r}")
+        name, version = line.split("==", 1)
+        pins[_canonical(name.strip())] = version.strip()
+    return pins
+
+
+def on_colab():
+    from rlbook.colab import on_colab as colab
+
+    return colab()
+
+
+# --- the checks --------------------------------------------------------------
+
+def check_python():
+    version = ".".join(map(str, sys.version_info[:3]))
+    if sys.version_info[:2] == LOCK_PYTHON:
+        return Finding("python", OK, f"{version} (the lock is for 3.11)", brief=f"Python {version}")
+    if on_colab():
+        return Finding("python", INFO, f"{version} on Colab: rlbook.colab installs a matching stack")
+    return Finding("python", FAIL, f"{version}, but requirements.lock is for Python 3.11",
+                   "make clean setup PYTHON=/path/to/python3.11")
+
+
+def check_packages(lock=None):
+    if on_colab():
+        return Finding("packages", INFO, "Colab: versions follow Colab's TensorFlow (rlbook.colab)")
+    lock = Path(lock) if lock else find_lock()
+    if lock is None:
+        return Finding("packages", INFO, f"no {LOCK_NAME} found beside rlbook; versions not compared")
+    pins = read_lock(lock)
+    installed = _installed_versions()
+    wrong = [f"{name} {installed.get(name) or 'missing'} (lock: {version})"
+             for name, version in sorted(pins.items()) if installed.get(name) != version]
+    if not wrong:
+        return Finding("packages", OK, f"{len(pins)} packages match {lock.name}",
+                       brief=f"{len(pins)} packages as locked")
+    shown = ", ".join(wrong[:4]) + (f" and {len(wrong) - 4} more" if len(wrong) > 4 else "")
+    return Finding("packages", FAIL, f"{len(wrong)} differ from {lock}: {shown}",
+                   f"{sys.executable} -m pip install -r {lock}")
+
+
+def check_legacy_keras(quick=False):
+    fix_order = "restart the kernel and run `import rlbook` before `import tensorflow`"
+    if util.find_spec("tf_keras") is None:
+        return Finding("legacy keras", FAIL, "tf-keras is not installed (TF-Agents needs Keras 2)",
+                       f"{sys.executable} -m pip install tf-keras")
+    if os.environ.get("TF_USE_LEGACY_KERAS") != "1":
+        return Finding("legacy keras", FAIL, "TF_USE_LEGACY_KERAS is not 1", fix_order)
+    if quick and "tensorflow" not in sys.modules:
+        return Finding("legacy keras", OK, "on (TF_USE_LEGACY_KERAS=1, tf-keras installed)",
+                       brief="legacy Keras on")
+    from rlbook.config import legacy_keras_active
+
+    if legacy_keras_active():
+        return Finding("legacy keras", OK, "on: tf.keras is Keras 2 (tf_keras)")
+    return Finding("legacy keras", FAIL, "tf.keras is Keras 3: TensorFlow was imported before rlbook",
+                   fix_order)
+
+
+def check_atari_roms():
+    spec = util.find_spec("ale_py")
+    if spec is None:
+        return Finding("atari roms", FAIL, "ale-py is not installed",
+                       f"{sys.executable} -m pip install ale-py==0.12.1")
+    roms = Path(spec.origin).parent / "roms"
+    games = sorted(p.stem for p in roms.glob("*.bin"))
+    if "breakout" not in games:
+        return Finding("atari roms", FAIL, f"no breakout ROM in {roms}",
+                       f"{sys.executable} -m pip install --force-reinstall ale-py==0.12.1")
+    return Finding("atari roms", OK, f"{len(games)} ROMs inside ale-py (Breakout included)",
+                   brief="Atari ROMs")
+
+
+def check_video(quick=False):
+    fix = f"{sys.executable} -m pip install imageio imageio-ffmpeg"
+    try:
+        import imageio_ffmpeg
+
+        ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    except Exception as exc:  # missing package or missing binary
+        return Finding("video", FAIL, f"no ffmpeg for imageio: {exc}", fix)
+    if quick:
+        return Finding("video", OK, f"ffmpeg at {ffmpeg}", brief="ffmpeg for videos")
+    try:
+        import imageio
+
+        frames = np.zeros((8, 64, 96, 3), np.uint8)
+        frames[:, :, ::8] = 255
+        with tempfile.TemporaryDirectory() as scratch:
+            path = Path(scratch) / "check.mp4"
+            imageio.mimwrite(path, frames, fps=8, codec="libx264", macro_block_size=16)
+            size = path.stat().st_size
+    except Exception as exc:
+        return Finding("video", FAIL, f"encoding an mp4 failed: {exc}", fix)
+    return Finding("video", OK, f"H.264 mp4 encoded ({size} bytes for 8 frames)")
+
+
+def check_display():
+    where = f"DISPLAY={os.environ['DISPLAY']}" if os.environ.get("DISPLAY") else "no DISPLAY"
+    detail = f"not needed ({where}): frames render off-screen with mode='rgb_array'"
+    if shutil.which("Xvfb") is None:
+        detail += "; only mode='human' would need Xvfb (apt-get install xvfb)"
+    return Finding("display", OK, detail, brief="no display needed")
+
+
+def check_gpu():
+    from rlbook import device
+
+    description = device.describe()
+    if description.startswith("GPU"):
+        return Finding("gpu", OK, description)
+    if shutil.which("nvidia-smi"):
+        version = metadata.version("tensorflow")
+        return Finding("gpu", FAIL, "nvidia-smi sees a GPU but TensorFlow does not",
+                       f"{sys.executable} -m pip install 'tensorflow[and-cuda]=={version}'")
+    return Finding("gpu", INFO, "none: every chapter runs on the CPU; full Atari training wants a GPU")
+
+
+# Replay buffers of the chapters, estimated from what one stored item holds.
+# (label, capacity, {field: (shape, dtype)})
+_CARTPOLE_TRAJECTORY = {"observation": ((4,), np.float32), "action": ((), np.int64),
+                        "reward": ((), np.float32), "discount": ((), np.float32),
+                        "step_type": ((), np.int32), "next_step_type": ((), np.int32)}
+_ATARI_TRAJECTORY = dict(_CARTPOLE_TRAJECTORY, observation=((84, 84, 4), np.uint8))
+_ATARI_FRAME_ONCE = dict(_CARTPOLE_TRAJECTORY, observation=((84, 84, 1), np.uint8))
+REPLAY_BUFFERS = (
+    ("ch04 DQN, CartPole, 2,000 transitions", 2_000,
+     {"state": ((4,), np.float64), "action": ((), np.int64), "reward": ((), np.float64),
+      "next_state": ((4,), np.float64), "done": ((), np.bool_)}),
+    ("ch05 TF-Agents, CartPole, 100,000 trajectories", 100_000, _CARTPOLE_TRAJECTORY),
+    ("ch06 Atari, 100,000 stacked 84x84x4 frames", 100_000, _ATARI_TRAJECTORY),
+    ("ch06 Atari, 1M frames stored once", 1_000_000, _ATARI_FRAME_ONCE),
+    ("ch06 Atari, the paper's 1M stacked frames", 1_000_000, _ATARI_TRAJECTORY),
+)
+
+
+def item_bytes(fields):
+    return sum(int(np.prod(shape)) * np.dtype(dtype).itemsize for shape, dtype in fields.values())
+
+
+def buffer_estimates():
+    """``[(label, capacity, bytes)]`` for the chapters' replay buffers."""
+    return [(label, capacity, capacity * item_bytes(fields))
+            for label, capacity, fields in REPLAY_BUFFERS]
+
+
+def _gb(n):
+    return f"{n / 1e9:.1f} GB" if n >= 1e8 else f"{n / 1e6:.1f} MB"
+
+
+def check_memory(available=None):
+    import psutil
+
+    available = psutil.virtual_memory().available if available is None else available
+    # Leave room for TensorFlow, the kernel and the browser (about 1.5 GB).
+    budget = max(available - 1.5e9, 0)
+    estimates = buffer_estimates()
+    too_big = [(label, capacity, size) for label, capacity, size in estimates if size > budget]
+    fits = [label for label, _, size in estimates if size <= budget]
+    if not too_big:
+        return Finding("memory", OK, f"{_gb(available)} free: every chapter's replay buffer fits",
+                       brief=f"{_gb(available)} free")
+    label, capacity, size = too_big[0]
+    per_item = size // capacity
+    can_hold = int(budget // per_item)
+    detail = (f"{_gb(available)} free; fits up to '{fits[-1]}'" if fits else
+              f"only {_gb(available)} free")
+    detail += f"; '{label}' needs {_gb(size)}"
+    status = FAIL if any(not label.startswith("ch06") for label, _, _ in too_big) else INFO
+    return Finding("memory", status, detail,
+                   f"keep that buffer's max_length at or below {can_hold:,} "
+                   "(or close other programs / use a bigger machine)",
+                   brief=f"{_gb(available)} free")
+
+
+# --- running them -------------------------------------------------------------
+
+def run_checks(quick=False, lock=None):
+    findings = [check_python(), check_packages(lock), check_legacy_keras(quick),
+                check_atari_roms(), check_video(quick), check_display(), check_memory()]
+    if not quick:
+        findings.append(check_gpu())
+    return findings
+
+
+def format_report(findings, quick=False):
+    problems = [f for f in findings if f.status == FAIL]
+    if quick and not problems:
+        summary = ", ".join(f.brief for f in findings if f.brief)
+        return (f"rlbook doctor (quick): ready ({summary}). "
+                "Full check in a terminal: `rlbook doctor`.")
+    title = "rlbook doctor (quick)" if quick else "rlbook doctor"
+    lines = [f"{title}: {len(problems)} problem(s)" if problems else f"{title}: all good"]
+    for finding in findings:
+        if quick and finding.status != FAIL:
+            continue
+        lines.append(f"  {finding.status:<5} {finding.name:<13} {finding.detail}")
+        if finding.fix and finding.status != OK:
+            lines.append(f"  {'':<5} {'':<13} fix: {finding.fix}")
+    return "\n".join(lines)
+
+
+def check(quick=False, lock=None, show=True):
+    """Run the checks, print the report, return the list of findings."""
+    findings = run_checks(quick=quick, lock=lock)
+    if show:
+        print(format_report(findings, quick=quick))
+    return findings
