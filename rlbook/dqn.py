@@ -118,12 +118,14 @@ class DQNResult:
 
     ``returns``: the return of every training episode (with exploration);
     ``losses``: the mean training loss of each episode (NaN before training
-    starts); ``model``: the online Q-network; ``config``: the arguments used.
+    starts); ``model``: the online Q-network; ``n_gradient_steps``: how many
+    training steps ran; ``config``: the arguments used.
     """
 
     returns: np.ndarray
     losses: np.ndarray
     model: tf.keras.Model
+    n_gradient_steps: int = 0
     config: dict = field(default_factory=dict)
 
 
@@ -148,6 +150,12 @@ def _check_config(cfg, env):
         raise ValueError(f"max_total_steps should be a positive integer or None, got: {budget!r}")
     if not 0 <= cfg["gamma"] <= 1:
         raise ValueError(f"gamma should be in [0, 1], got: {cfg['gamma']}")
+    every = cfg["train_every_n_steps"]
+    if every is not None and (not isinstance(every, (int, np.integer)) or every < 1):
+        raise ValueError(f"train_every_n_steps should be a positive integer or None, "
+                         f"got: {every!r}")
+    if cfg["loss"] not in ("mse", "huber"):
+        raise ValueError(f"loss should be 'mse' or 'huber', got: {cfg['loss']!r}")
     if cfg["target_update_unit"] not in TARGET_UPDATE_UNITS:
         raise ValueError(f"target_update_unit should be one of {TARGET_UPDATE_UNITS}, "
                          f"got: {cfg['target_update_unit']!r}")
@@ -169,7 +177,7 @@ def train_dqn(env_id="CartPole-v1", *,
               hidden_units=(32, 32), activation="elu", learning_rate=1e-2,
               # Q-learning
               gamma=0.95, batch_size=32, buffer_capacity=2_000, warmup_episodes=50,
-              train_steps_per_episode=1,
+              train_steps_per_episode=1, train_every_n_steps=None, loss="mse",
               # exploration
               epsilon_episodes=500, epsilon_min=0.01,
               # variants
@@ -198,6 +206,12 @@ def train_dqn(env_id="CartPole-v1", *,
         warmup_episodes: only collect for this many episodes, then train (50).
         train_steps_per_episode: gradient steps after each later episode (the
             book does one).
+        train_every_n_steps: if set, train during episodes instead: one
+            gradient step every ``train_every_n_steps`` environment steps once
+            ``warmup_episodes`` are over (``train_steps_per_episode`` is then
+            ignored). Most DQN implementations train this way.
+        loss: ``"mse"`` (the book's CartPole DQN) or ``"huber"`` (DeepMind's
+            choice: errors above 1 get a constant gradient).
     Exploration:
         epsilon_episodes, epsilon_min: epsilon-greedy with
             ``epsilon = max(1 - episode / epsilon_episodes, epsilon_min)``.
@@ -233,7 +247,11 @@ def train_dqn(env_id="CartPole-v1", *,
     optimizer = tf.keras.optimizers.Adam(learning_rate=learning_rate)
     q_values = compiled_q_values(model)
 
-    n_train_steps = max(1, (n_episodes - warmup_episodes) * train_steps_per_episode)
+    if train_every_n_steps is None:
+        n_train_steps = (n_episodes - warmup_episodes) * train_steps_per_episode
+    else:  # an upper bound: every later episode lasting max_steps
+        n_train_steps = (n_episodes - warmup_episodes) * max_steps // train_every_n_steps
+    n_train_steps = max(1, n_train_steps)
     if prioritized:
         buffer = PrioritizedReplayBuffer(buffer_capacity, (n_inputs,), zeta=zeta,
                                          beta_start=beta_start, beta_end=beta_end,
@@ -245,6 +263,8 @@ def train_dqn(env_id="CartPole-v1", *,
                   tf.TensorSpec([None], tf.float32), tf.TensorSpec([None, n_inputs], tf.float32),
                   tf.TensorSpec([None], tf.bool), tf.TensorSpec([None], tf.float32)]
 
+    use_huber = loss == "huber"
+
     @tf.function(input_signature=batch_spec)
     def train_step(states, actions, rewards, next_states, dones, weights):
         evaluator = model if target is None else target
@@ -255,12 +275,34 @@ def train_dqn(env_id="CartPole-v1", *,
             # The mask keeps only the Q-value of the action actually taken.
             q_taken = tf.reduce_sum(all_q * tf.one_hot(actions, n_actions), axis=1)
             td_errors = targets - q_taken
-            loss = tf.reduce_mean(weights * tf.square(td_errors))
+            if use_huber:
+                abs_td = tf.abs(td_errors)
+                per_sample = tf.where(abs_td < 1.0, 0.5 * tf.square(td_errors), abs_td - 0.5)
+            else:
+                per_sample = tf.square(td_errors)
+            loss = tf.reduce_mean(weights * per_sample)
         grads = tape.gradient(loss, model.trainable_variables)
         optimizer.apply_gradients(zip(grads, model.trainable_variables))
         return loss, td_errors
 
     ones = np.ones(batch_size, np.float32)
+
+    def learn():
+        # One gradient step on a sampled batch; syncs the target if due.
+        nonlocal gradient_steps
+        if prioritized:
+            batch, indices, weights = buffer.sample(batch_size, rng)
+        else:
+            batch, weights = buffer.sample(batch_size, rng), ones
+        batch_loss, td_errors = train_step(*batch, weights)
+        if prioritized:
+            buffer.update_priorities(indices, td_errors.numpy())
+        gradient_steps += 1
+        if target is not None and target_update_unit == "steps" \
+                and gradient_steps % target_update_period == 0:
+            target.set_weights(model.get_weights())
+        return float(batch_loss)
+
     returns = np.zeros(n_episodes)
     losses = np.full(n_episodes, np.nan)
     gradient_steps = total_steps = 0
@@ -271,6 +313,8 @@ def train_dqn(env_id="CartPole-v1", *,
         obs = env.reset(seed=seed) if episode == 0 else env.reset()
         epsilon = epsilon_schedule(episode, epsilon_episodes, epsilon_min)
         episode_return = 0.0
+        episode_losses = []
+        train_now = train_every_n_steps is not None and episode >= warmup_episodes
         for _ in range(max_steps):
             if rng.random() < epsilon:
                 action = int(rng.integers(n_actions))
@@ -283,25 +327,17 @@ def train_dqn(env_id="CartPole-v1", *,
             buffer.add(obs, action, reward, next_obs, terminal)
             obs, episode_return = next_obs, episode_return + reward
             total_steps += 1
+            if train_now and total_steps % train_every_n_steps == 0 \
+                    and len(buffer) >= batch_size:
+                episode_losses.append(learn())
             if done or total_steps >= budget:
                 break
         returns[episode] = episode_return
 
-        if episode >= warmup_episodes and len(buffer) >= batch_size:
-            episode_losses = []
-            for _ in range(train_steps_per_episode):
-                if prioritized:
-                    batch, indices, weights = buffer.sample(batch_size, rng)
-                else:
-                    batch, weights = buffer.sample(batch_size, rng), ones
-                loss, td_errors = train_step(*batch, weights)
-                if prioritized:
-                    buffer.update_priorities(indices, td_errors.numpy())
-                episode_losses.append(float(loss))
-                gradient_steps += 1
-                if target is not None and target_update_unit == "steps" \
-                        and gradient_steps % target_update_period == 0:
-                    target.set_weights(model.get_weights())
+        if train_every_n_steps is None and episode >= warmup_episodes \
+                and len(buffer) >= batch_size:
+            episode_losses = [learn() for _ in range(train_steps_per_episode)]
+        if episode_losses:
             losses[episode] = np.mean(episode_losses)
         if target is not None and target_update_unit == "episodes" \
                 and (episode + 1) % target_update_period == 0:
@@ -313,7 +349,8 @@ def train_dqn(env_id="CartPole-v1", *,
             break
     episodes.close()
     env.close()
-    return DQNResult(returns=returns, losses=losses, model=model, config=config)
+    return DQNResult(returns=returns, losses=losses, model=model,
+                     n_gradient_steps=gradient_steps, config=config)
 
 
 def evaluate(model, env_id="CartPole-v1", n_episodes=20, max_steps=200, seed=0):

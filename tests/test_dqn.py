@@ -98,13 +98,33 @@ def test_training_changes_the_weights():
     dict(dueling=True),
     dict(prioritized=True),
     dict(target_update_period=3, double=True, dueling=True, prioritized=True),
-], ids=["fixed", "fixed-steps", "double", "dueling", "per", "all"])
+    dict(train_every_n_steps=4, loss="huber", target_update_period=20,
+         target_update_unit="steps", double=True),
+], ids=["fixed", "fixed-steps", "double", "dueling", "per", "all", "per-step-huber"])
 def test_each_variant_runs(variant):
     result = train_dqn(**SHORT, seed=0, **variant)
     assert result.returns.shape == (12,)
     assert np.isfinite(result.losses[6:]).all()
     if variant.get("dueling"):
         assert "state_value" in [layer.name for layer in result.model.layers]
+
+
+def test_training_every_n_steps_gives_more_gradient_steps():
+    # 6 trained episodes of >= 8 steps each: at least 12 gradient steps at
+    # one per 4 env steps, against 6 with one per episode.
+    per_step = train_dqn(**SHORT, seed=2, train_every_n_steps=4)
+    assert np.isfinite(per_step.losses[6:]).all()
+    assert np.isnan(per_step.losses[:6]).all()
+    assert per_step.n_gradient_steps >= 12
+    per_episode = train_dqn(**SHORT, seed=2, train_steps_per_episode=3)
+    assert per_episode.n_gradient_steps == 18
+
+
+def test_a_step_budget_stops_the_run_mid_episode():
+    result = train_dqn(n_episodes=1000, max_total_steps=150, warmup_episodes=2, seed=0,
+                       progress=False)
+    assert result.returns.sum() == 150  # CartPole pays 1 per step
+    assert len(result.returns) == len(result.losses) < 1000
 
 
 def test_greedy_evaluation_averages_returns_and_is_deterministic():
@@ -125,6 +145,9 @@ def test_greedy_evaluation_averages_returns_and_is_deterministic():
     (dict(batch_size=64, buffer_capacity=32), r"batch_size \(64\) should not exceed"),
     (dict(target_update_period=5, target_update_unit="hours"), "target_update_unit should be"),
     (dict(target_update_period=0), "target_update_period should be a positive integer"),
+    (dict(train_every_n_steps=0), "train_every_n_steps should be a positive integer"),
+    (dict(loss="l1"), "loss should be 'mse' or 'huber', got: 'l1'"),
+    (dict(max_total_steps=-1), "max_total_steps should be a positive integer"),
 ])
 def test_bad_arguments_are_explained(kwargs, message):
     with pytest.raises(ValueError, match=message):
