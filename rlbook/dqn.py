@@ -118,14 +118,17 @@ class DQNResult:
 
     ``returns``: the return of every training episode (with exploration);
     ``losses``: the mean training loss of each episode (NaN before training
-    starts); ``model``: the online Q-network; ``n_gradient_steps``: how many
-    training steps ran; ``config``: the arguments used.
+    starts); ``model``: the online Q-network (the best one evaluated when
+    ``eval_interval`` is set); ``n_gradient_steps``: how many training steps
+    ran; ``evaluations``: ``(episode, mean greedy return)`` pairs when
+    ``eval_interval`` is set; ``config``: the arguments used.
     """
 
     returns: np.ndarray
     losses: np.ndarray
     model: tf.keras.Model
     n_gradient_steps: int = 0
+    evaluations: list = field(default_factory=list)
     config: dict = field(default_factory=dict)
 
 
@@ -138,7 +141,7 @@ def _check_config(cfg, env):
             f"train_dqn expects flat observations, {cfg['env_id']} has shape "
             f"{env.observation_space.shape}")
     for name in ("n_episodes", "max_steps", "batch_size", "buffer_capacity",
-                 "epsilon_episodes", "train_steps_per_episode"):
+                 "epsilon_episodes", "train_steps_per_episode", "eval_episodes"):
         if not isinstance(cfg[name], (int, np.integer)) or cfg[name] < 1:
             raise ValueError(f"{name} should be a positive integer, got: {cfg[name]!r}")
     if cfg["batch_size"] > cfg["buffer_capacity"]:
@@ -154,6 +157,9 @@ def _check_config(cfg, env):
     if every is not None and (not isinstance(every, (int, np.integer)) or every < 1):
         raise ValueError(f"train_every_n_steps should be a positive integer or None, "
                          f"got: {every!r}")
+    interval = cfg["eval_interval"]
+    if interval is not None and (not isinstance(interval, (int, np.integer)) or interval < 1):
+        raise ValueError(f"eval_interval should be a positive integer or None, got: {interval!r}")
     if cfg["loss"] not in ("mse", "huber"):
         raise ValueError(f"loss should be 'mse' or 'huber', got: {cfg['loss']!r}")
     if cfg["target_update_unit"] not in TARGET_UPDATE_UNITS:
@@ -183,7 +189,9 @@ def train_dqn(env_id="CartPole-v1", *,
               # variants
               target_update_period=None, target_update_unit="episodes",
               double=False, dueling=False, prioritized=False,
-              zeta=0.6, beta_start=0.4, beta_end=1.0, per_epsilon=1e-6):
+              zeta=0.6, beta_start=0.4, beta_end=1.0, per_epsilon=1e-6,
+              # model selection
+              eval_interval=None, eval_episodes=10):
     """Train a DQN on ``env_id`` and return its episode returns and model.
 
     Run:
@@ -227,6 +235,14 @@ def train_dqn(env_id="CartPole-v1", *,
             importance-sampling ``beta`` annealed from ``beta_start`` to
             ``beta_end`` over the training steps; ``per_epsilon`` keeps every
             priority positive.
+
+    Model selection:
+        eval_interval: if set, every ``eval_interval`` episodes after the
+            warm-up the greedy policy plays ``eval_episodes`` episodes
+            (starting states seeded 10,000 + i, apart from :func:`evaluate`'s
+            defaults) and the best weights seen are restored at the end. A
+            guard against catastrophic forgetting: DQN often peaks, then
+            collapses.
 
     Returns a :class:`DQNResult` with ``returns`` (shape ``[n_episodes]``).
     """
@@ -306,6 +322,7 @@ def train_dqn(env_id="CartPole-v1", *,
     returns = np.zeros(n_episodes)
     losses = np.full(n_episodes, np.nan)
     gradient_steps = total_steps = 0
+    evaluations, best = [], (-np.inf, None)
     budget = np.inf if max_total_steps is None else max_total_steps
     episodes = progress_bar(range(n_episodes), desc=desc or "DQN", unit="episode",
                             disable=not progress)
@@ -342,6 +359,12 @@ def train_dqn(env_id="CartPole-v1", *,
         if target is not None and target_update_unit == "episodes" \
                 and (episode + 1) % target_update_period == 0:
             target.set_weights(model.get_weights())
+        if eval_interval is not None and episode >= warmup_episodes \
+                and (episode + 1 - warmup_episodes) % eval_interval == 0:
+            score, _ = _greedy_returns(q_values, env_id, eval_episodes, max_steps, 10_000)
+            evaluations.append((episode, score))
+            if score > best[0]:
+                best = (score, model.get_weights())
         if progress and episode % 10 == 0:
             episodes.set_postfix(ret=f"{episode_return:.0f}", eps=f"{epsilon:.2f}")
         if total_steps >= budget:
@@ -349,8 +372,26 @@ def train_dqn(env_id="CartPole-v1", *,
             break
     episodes.close()
     env.close()
+    if best[1] is not None:
+        model.set_weights(best[1])
     return DQNResult(returns=returns, losses=losses, model=model,
-                     n_gradient_steps=gradient_steps, config=config)
+                     n_gradient_steps=gradient_steps, evaluations=evaluations,
+                     config=config)
+
+
+def _greedy_returns(q_values, env_id, n_episodes, max_steps, seed):
+    env = make_env(env_id)
+    returns = np.zeros(n_episodes)
+    for i in range(n_episodes):
+        obs = env.reset(seed=seed + i)
+        for _ in range(max_steps):
+            action = int(np.argmax(q_values(obs[np.newaxis].astype(np.float32))[0]))
+            obs, reward, done, _ = env.step(action)
+            returns[i] += reward
+            if done:
+                break
+    env.close()
+    return float(returns.mean()), returns
 
 
 def evaluate(model, env_id="CartPole-v1", n_episodes=20, max_steps=200, seed=0):
@@ -361,15 +402,4 @@ def evaluate(model, env_id="CartPole-v1", n_episodes=20, max_steps=200, seed=0):
     """
     if not isinstance(n_episodes, (int, np.integer)) or n_episodes < 1:
         raise ValueError(f"n_episodes should be a positive integer, got: {n_episodes!r}")
-    env = make_env(env_id)
-    act = greedy_action_fn(model)
-    returns = np.zeros(n_episodes)
-    for i in range(n_episodes):
-        obs = env.reset(seed=seed + i)
-        for _ in range(max_steps):
-            obs, reward, done, _ = env.step(act(obs))
-            returns[i] += reward
-            if done:
-                break
-    env.close()
-    return float(returns.mean()), returns
+    return _greedy_returns(compiled_q_values(model), env_id, n_episodes, max_steps, seed)

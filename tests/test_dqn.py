@@ -127,6 +127,14 @@ def test_a_step_budget_stops_the_run_mid_episode():
     assert len(result.returns) == len(result.losses) < 1000
 
 
+def test_eval_interval_keeps_the_best_weights_seen():
+    result = train_dqn(**SHORT, seed=6, eval_interval=3, eval_episodes=2)
+    assert [episode for episode, _ in result.evaluations] == [8, 11]
+    best = max(score for _, score in result.evaluations)
+    # the returned model is the best evaluated one, on the same starting states
+    assert evaluate(result.model, n_episodes=2, max_steps=50, seed=10_000)[0] == best
+
+
 def test_greedy_evaluation_averages_returns_and_is_deterministic():
     model = build_q_network()
     mean, returns = evaluate(model, n_episodes=3, max_steps=60, seed=0)
@@ -147,6 +155,7 @@ def test_greedy_evaluation_averages_returns_and_is_deterministic():
     (dict(target_update_period=0), "target_update_period should be a positive integer"),
     (dict(train_every_n_steps=0), "train_every_n_steps should be a positive integer"),
     (dict(loss="l1"), "loss should be 'mse' or 'huber', got: 'l1'"),
+    (dict(eval_interval=0), "eval_interval should be a positive integer or None"),
     (dict(max_total_steps=-1), "max_total_steps should be a positive integer"),
 ])
 def test_bad_arguments_are_explained(kwargs, message):
