@@ -33,13 +33,15 @@ def main():
     parser.add_argument("--dueling", action="store_true")
     parser.add_argument("--eval-interval", type=int, default=None,
                         help="evaluate every N episodes and keep the best weights")
+    parser.add_argument("--eval-episodes", type=int, default=10,
+                        help="greedy episodes per periodic evaluation (default 10)")
     args = parser.parse_args()
     config = dict(target_update_period=args.target_update_period,
                   target_update_unit=args.target_update_unit, double=True,
                   dueling=args.dueling, learning_rate=args.learning_rate,
                   train_steps_per_episode=args.train_steps_per_episode,
                   train_every_n_steps=args.train_every_n_steps, loss=args.loss,
-                  eval_interval=args.eval_interval)
+                  eval_interval=args.eval_interval, eval_episodes=args.eval_episodes)
     print("config:", json.dumps(config))
     means = []
     for seed in args.seeds:
