@@ -41,17 +41,16 @@ if "tensorflow" in sys.modules and os.environ["TF_USE_LEGACY_KERAS"] == "1":
 
 from .config import legacy_keras_active, pick, quick_mode, set_seed  # noqa: E402  (light modules)
 
-_SUBMODULES = {
-    "atari", "atari_ids", "cli", "colab", "config", "device", "doctor", "envs", "grading",
-    "launch", "plots", "progress", "qtable", "render", "video",
-}
-
-
 def __getattr__(name):
-    # Lazy submodules keep `import rlbook` fast and TensorFlow-free.
-    if name in _SUBMODULES:
-        return importlib.import_module(f"{__name__}.{name}")
+    # Lazy submodules (rlbook.video, rlbook.dqn, ...) keep `import rlbook`
+    # fast and TensorFlow-free.
+    if not name.startswith("_"):
+        try:
+            return importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise  # the submodule exists but one of its imports is missing
     raise AttributeError(f"module 'rlbook' has no attribute {name!r}")
 
 
-__all__ = ["legacy_keras_active", "pick", "quick_mode", "set_seed", "__version__", *sorted(_SUBMODULES)]
+__all__ = ["legacy_keras_active", "pick", "quick_mode", "set_seed", "__version__"]

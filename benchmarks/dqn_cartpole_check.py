@@ -1,0 +1,60 @@
+"""Full-mode check: does the improved DQN solve CartPole for several seeds?
+
+Trains ``rlbook.dqn.train_dqn`` with the book's settings (600 episodes of at
+most 200 steps, Dense(32, elu) x2, buffer 2,000, batch 32, gamma 0.95) plus
+fixed Q-value targets and Double DQN, then plays 20 greedy episodes
+(200-step cap, starting states seeded 1000..1019) per seed. The goal: an
+average return of at least 195. ``--eval-interval 10`` keeps the best
+weights of periodic evaluations on other starting states (10,000 + i).
+
+    nice -n 10 .venv/bin/python benchmarks/dqn_cartpole_check.py --seeds 0 1 2
+    nice -n 10 .venv/bin/python benchmarks/dqn_cartpole_check.py --eval-interval 10
+"""
+
+import argparse
+import json
+import time
+
+import rlbook  # noqa: F401
+
+from rlbook.dqn import evaluate, train_dqn
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--train-steps-per-episode", type=int, default=1)
+    parser.add_argument("--target-update-period", type=int, default=50)
+    parser.add_argument("--learning-rate", type=float, default=1e-2)
+    parser.add_argument("--target-update-unit", choices=["episodes", "steps"],
+                        default="episodes")
+    parser.add_argument("--train-every-n-steps", type=int, default=None)
+    parser.add_argument("--loss", choices=["mse", "huber"], default="mse")
+    parser.add_argument("--dueling", action="store_true")
+    parser.add_argument("--eval-interval", type=int, default=None,
+                        help="evaluate every N episodes and keep the best weights")
+    parser.add_argument("--eval-episodes", type=int, default=10,
+                        help="greedy episodes per periodic evaluation (default 10)")
+    args = parser.parse_args()
+    config = dict(target_update_period=args.target_update_period,
+                  target_update_unit=args.target_update_unit, double=True,
+                  dueling=args.dueling, learning_rate=args.learning_rate,
+                  train_steps_per_episode=args.train_steps_per_episode,
+                  train_every_n_steps=args.train_every_n_steps, loss=args.loss,
+                  eval_interval=args.eval_interval, eval_episodes=args.eval_episodes)
+    print("config:", json.dumps(config))
+    means = []
+    for seed in args.seeds:
+        start = time.perf_counter()
+        result = train_dqn("CartPole-v1", seed=seed, progress=False, **config)
+        mean, returns = evaluate(result.model, n_episodes=20, max_steps=200, seed=1000)
+        means.append(mean)
+        print(f"seed {seed}: greedy mean over 20 episodes {mean:6.1f} (min {returns.min():.0f}), "
+              f"last 50 training episodes {result.returns[-50:].mean():6.1f}, "
+              f"{time.perf_counter() - start:5.0f} s", flush=True)
+    solved = sum(m >= 195 for m in means)
+    print(f"{solved}/{len(means)} seeds reach an average of at least 195")
+
+
+if __name__ == "__main__":
+    main()
