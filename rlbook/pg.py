@@ -168,13 +168,15 @@ def train_reinforce(env="CartPole-v1", model=None, *, n_iterations=150,
     optimizer: a Keras optimizer to use instead of Adam.
     seed: seeds the initial weights (when the model is built here), the
         environments (``seed``, ``seed + 1``, ...) and the action sampling,
-        so equal seeds give equal runs.
+        so equal seeds give equal runs. Like ``rlbook.set_seed``, it also
+        reseeds Python's, NumPy's and TensorFlow's global generators.
     progress: show a progress bar (``rlbook.progress``) with the last mean return.
     callback: ``callback(iteration, episode_returns, model)``, called after each
         update with that iteration's returns; return True to stop early.
     """
     import tensorflow as tf
 
+    from .config import set_seed
     from .progress import progress as progress_bar
 
     for name, value in (("n_iterations", n_iterations),
@@ -197,7 +199,9 @@ def train_reinforce(env="CartPole-v1", model=None, *, n_iterations=150,
     n_actions = int(space.n)
     n_inputs = int(np.prod(envs[0].observation_space.shape))
 
-    tf.random.set_seed(int(seed))
+    # Keras draws unseeded initial weights from Python's and NumPy's global
+    # generators as well as TensorFlow's, so all three are seeded.
+    set_seed(int(seed))
     if model is None:
         model = build_policy_network(n_inputs, n_actions)
     elif not isinstance(model, tf.keras.Model) and callable(model):

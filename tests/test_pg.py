@@ -134,10 +134,11 @@ def test_a_model_that_does_not_fit_the_environment_is_refused():
 
 
 def test_a_modest_run_beats_the_untrained_policy():
-    # The book's settings, shortened: 40 updates lift CartPole's mean return
-    # well above the untrained network's (about 20 steps).
-    history = pg.train_reinforce("CartPole-v1", n_iterations=40, n_episodes_per_update=10,
+    # The book's settings, cut to 80 of 150 updates (about 10 s). Measured over
+    # seeds 0-4 and 42, the last 5 iterations averaged 108-184 steps against
+    # 20-41 for the first 5, so this margin is wide.
+    history = pg.train_reinforce("CartPole-v1", n_iterations=80, n_episodes_per_update=10,
                                  n_max_steps=200, seed=42, progress=False)
     untrained = history.mean_returns[:5].mean()
     trained = history.mean_returns[-5:].mean()
-    assert trained > 2 * untrained and trained > 60, (untrained, trained)
+    assert trained > 2 * untrained and trained > 80, (untrained, trained)
