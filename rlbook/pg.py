@@ -19,7 +19,7 @@ Two kinds of policy network are understood:
   LunarLander's four engines).
 
 >>> history = train_reinforce("CartPole-v1", n_iterations=150, seed=42)
->>> history.mean_returns[-10:].mean()          # about 200, the step limit
+>>> history.mean_returns[-1]    # climbs towards 200, the step limit (186 here)
 """
 
 import time
