@@ -42,8 +42,8 @@ if "tensorflow" in sys.modules and os.environ["TF_USE_LEGACY_KERAS"] == "1":
 from .config import legacy_keras_active, pick, quick_mode, set_seed  # noqa: E402  (light modules)
 
 _SUBMODULES = {
-    "atari", "atari_ids", "cli", "config", "device", "envs", "grading", "plots",
-    "progress", "render", "video",
+    "atari", "atari_ids", "cli", "config", "device", "envs", "frame_replay", "grading", "plots",
+    "progress", "render", "tfagents", "tfagents_train", "video",
 }
 
 
