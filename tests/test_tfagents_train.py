@@ -160,3 +160,21 @@ def test_exported_policy_plays_in_a_fresh_process(tmp_path):
     assert float(total) == int(steps) >= 8  # CartPole pays 1 per step
     assert int(frames) >= 9 and float(clip_return) > 0
     assert os.path.getsize(tmp_path / "clip.mp4") > 0
+
+
+def test_breakout_trains_with_the_frame_buffer_and_resumes(tmp_path):
+    from rlbook.tfagents_train import ATARI_HYPERPARAMETERS
+
+    settings = {**ATARI_HYPERPARAMETERS, **dict(
+        initial_collect_steps=200, replay_buffer_capacity=1_000, max_episode_steps=100,
+        batch_size=8, eval_interval=20, num_eval_episodes=1, log_interval=10,
+        iterations_per_call=10, checkpoint_interval=20, export_policy=False, progress=False)}
+    first = train_eval(tmp_path, "BreakoutNoFrameskip-v4", num_iterations=20, **settings)
+    assert type(first.replay_buffer).__name__ == "FrameStackReplayBuffer"
+    assert all(math.isfinite(loss) for loss in first.history.losses)
+    assert first.env_steps == 20 * 4  # train every 4 agent steps
+    frames = int(first.replay_buffer.num_frames())
+    again = train_eval(tmp_path, "BreakoutNoFrameskip-v4", num_iterations=30, **settings)
+    assert again.resumed_from["train_step"] == 20
+    assert again.resumed_from["replay_frames"] == frames
+    assert again.env_steps == 30 * 4
