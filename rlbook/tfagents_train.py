@@ -400,11 +400,17 @@ def _last(values):
 
 
 def load_policy(policy_dir):
-    """Load a policy that ``PolicySaver`` exported (``tf.saved_model.load``)."""
-    import tensorflow as tf
+    """Load a policy that ``PolicySaver`` exported, ready for ``rlbook.video.play``.
+
+    Returns a ``SavedModelPyTFEagerPolicy``: the SavedModel
+    (``tf.saved_model.load``) with the specs PolicySaver wrote beside it, so it
+    acts on a PyEnvironment's unbatched time steps.
+    """
+    from tf_agents.policies import py_tf_eager_policy
 
     policy_dir = Path(policy_dir)
     if not (policy_dir / "saved_model.pb").exists():
         raise FileNotFoundError(f"no SavedModel in {str(policy_dir)!r}; train_eval writes one "
                                 "to root_dir/policy when export_policy=True")
-    return tf.saved_model.load(str(policy_dir))
+    return py_tf_eager_policy.SavedModelPyTFEagerPolicy(str(policy_dir),
+                                                        load_specs_from_pbtxt=True)

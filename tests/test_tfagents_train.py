@@ -143,7 +143,9 @@ while not time_step.is_last():
     time_step = env.step(step.action)
     total += float(time_step.reward[0])
     steps += 1
-clip = video.play(suite_gym.load("CartPole-v0"), policy, path=sys.argv[2], max_steps=50)
+from rlbook.tfagents_train import load_policy
+clip = video.play(suite_gym.load("CartPole-v0"), load_policy(sys.argv[1]), path=sys.argv[2],
+                  max_steps=50)
 print("RETURN", total, steps, clip.num_frames, clip.returns[0])
 """
 
@@ -156,7 +158,7 @@ def test_exported_policy_plays_in_a_fresh_process(tmp_path):
                           str(tmp_path / "clip.mp4")],
                          capture_output=True, text=True, timeout=180)
     assert out.returncode == 0, out.stderr[-3000:]
-    _, total, steps, frames, clip_return = out.stdout.split("RETURN")[1].split()
+    total, steps, frames, clip_return = out.stdout.split("RETURN")[1].split()
     assert float(total) == int(steps) >= 8  # CartPole pays 1 per step
     assert int(frames) >= 9 and float(clip_return) > 0
     assert os.path.getsize(tmp_path / "clip.mp4") > 0
