@@ -1,0 +1,96 @@
+"""The frame-once Atari replay buffer rebuilds exactly the stacks FrameStack4 made."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from rlbook.frame_replay import FrameStackReplayBuffer, warn_if_too_big
+
+
+@pytest.fixture(scope="module")
+def breakout_run():
+    """Real Breakout frames through AtariPreprocessing + FrameStack4, random actions.
+
+    Short episodes (40 agent steps) put several episode starts in the buffer,
+    and a capacity smaller than the run makes the ring wrap around.
+    """
+    import tensorflow as tf
+    from tf_agents.drivers import dynamic_step_driver
+    from tf_agents.environments import tf_py_environment
+    from tf_agents.policies import random_tf_policy
+    from tf_agents.specs import tensor_spec
+    from tf_agents.trajectories import policy_step, trajectory
+
+    from rlbook.tfagents import load_env
+
+    tf.random.set_seed(0)
+    env = tf_py_environment.TFPyEnvironment(load_env("BreakoutNoFrameskip-v4", 40, seed=0))
+    policy = random_tf_policy.RandomTFPolicy(env.time_step_spec(), env.action_spec())
+    spec = trajectory.from_transition(env.time_step_spec(), policy_step.PolicyStep(
+        env.action_spec(), (), ()), env.time_step_spec())
+    spec = tensor_spec.from_spec(spec)
+    buffer = FrameStackReplayBuffer(spec, batch_size=1, max_length=150)
+    seen = []
+    record = lambda traj: seen.append(tf.nest.map_structure(lambda t: t.numpy()[0], traj))
+    driver = dynamic_step_driver.DynamicStepDriver(env, policy, [buffer.add_batch, record],
+                                                   num_steps=230)
+    driver.run()
+    return buffer, seen
+
+
+def test_sampled_stacks_equal_what_framestack4_produced(breakout_run):
+    buffer, seen = breakout_run
+    assert int(buffer.num_frames()) == 150 < len(seen)
+    starts = [i for i, item in enumerate(seen) if item.step_type == 0]
+    assert len(starts) >= 4, "the run should hold several episodes"
+    items, info = buffer.get_next(sample_batch_size=256, num_steps=2)
+    assert items.observation.shape == (256, 2, 84, 84, 4)
+    assert items.observation.dtype == np.uint8
+    ids = info.ids.numpy()
+    assert ids.min() >= len(seen) - 150 + 3 and ids.max() < len(seen)
+    for id_ in np.unique(ids):
+        where = np.argwhere(ids == id_)[0]
+        got = items.observation.numpy()[tuple(where)]
+        np.testing.assert_array_equal(got, seen[id_].observation, err_msg=f"item {id_}")
+        assert items.action.numpy()[tuple(where)] == seen[id_].action
+        assert items.step_type.numpy()[tuple(where)] == seen[id_].step_type
+
+
+def test_every_stack_at_an_episode_start_stays_in_its_episode(breakout_run):
+    import tensorflow as tf
+
+    buffer, seen = breakout_run
+    lowest = len(seen) - 150 + 3
+    ids = tf.constant([[i] for i in range(lowest, len(seen))], tf.int64)
+    rebuilt = buffer._stacks(ids).numpy()[:, 0]
+    for i, stack in zip(range(lowest, len(seen)), rebuilt):
+        np.testing.assert_array_equal(stack, seen[i].observation, err_msg=f"item {i}")
+        if seen[i].step_type == 0:  # a reset stack: four copies of one frame
+            assert all(np.array_equal(stack[..., 0], stack[..., k]) for k in range(4))
+
+
+def test_dataset_shapes_match_the_uniform_buffer(breakout_run):
+    buffer, _ = breakout_run
+    experience, _ = next(iter(buffer.as_dataset(sample_batch_size=2, num_steps=3)))
+    assert experience.observation.shape == (2, 3, 84, 84, 4)
+    assert experience.reward.shape == (2, 3)
+    single, _ = buffer.get_next()
+    assert single.observation.shape == (84, 84, 4)
+
+
+def test_stores_under_7_2_kb_per_transition(breakout_run):
+    buffer, _ = breakout_run
+    assert buffer.bytes_per_item <= 7_200
+    assert buffer.bytes_per_item >= 84 * 84
+
+
+def test_bad_input_and_memory_warning(breakout_run):
+    buffer, _ = breakout_run
+    with pytest.raises(ValueError, match="batch_size must be 1"):
+        FrameStackReplayBuffer(buffer.data_spec, batch_size=2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert warn_if_too_big(10**15, "a huge buffer")
+    assert "a huge buffer needs" in str(caught[0].message)
+    assert not warn_if_too_big(1024)
