@@ -35,14 +35,12 @@ EXPECTED = {
     "frank": _without("test_build_policy_network"),                       # memory hog
     "gina": _without("test_basic_policy", "test_basic_policy_statistics"),  # sys.exit()
     "hank": ("not graded", "the kernel died"),                            # killed kernel
-    "ivan": FULL,                                                         # huge output
+    "ivan": FULL,                                      # huge output, warnings on stderr
     "jane": _without("test_basic_policy", "test_basic_policy_statistics"),  # edited test
     "kim": _without("test_run_episodes", "test_basic_policy_statistics"),   # deleted test
-    "leo": FULL,                                                          # reordered
-    "mia": FULL,                                                          # renamed file
+    "mia": FULL,                                           # renamed file, cells reordered
     "nick": ("not graded", "not a notebook: invalid JSON"),               # not JSON
     "olga": ("not graded", "notebook from another assignment"),           # other assignment
-    "pat": FULL,                                                          # warnings
 }
 
 
@@ -102,19 +100,9 @@ class Corpus:
             "basic_policy", before="import sys\nsys.exit('I give up')\n"))
         files["hank"] = self.student(sample_action=self.answer(
             "sample_action", before="import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"))
-        files["ivan"] = self.student(basic_policy=self.answer(
-            "basic_policy", before="for i in range(200_000):\n    print(i, 'spam' * 20)\n"))
-        jane = self.student(basic_policy="def basic_policy(obs):\n    return 1\n")
-        jane.cells[_index(jane, "test_basic_policy")].source = "# my tests\npass\n"
-        files["jane"] = jane
-        kim = self.student(run_episodes="def run_episodes(env, policy, n_episodes, seed=0):\n"
-                                        "    return np.zeros(n_episodes)\n")
-        del kim.cells[_index(kim, "test_run_episodes")]
-        files["kim"] = kim
-        leo = self.student()
-        leo.cells.append(leo.cells.pop(_index(leo, "sample_action")))
-        files["leo"] = leo
-        files["pat"] = self.student(basic_policy=self.answer("basic_policy", after=(
+        # 200k lines of output, then warnings on stderr from every test call.
+        files["ivan"] = self.student(basic_policy=self.answer("basic_policy", before=(
+            "for i in range(200_000):\n    print(i, 'spam' * 20)\n"), after=(
             "\nimport sys, warnings\nimport gym\n"
             "_plain = basic_policy\n"
             "def basic_policy(obs):\n"
@@ -122,12 +110,21 @@ class Corpus:
             "    gym.logger.warn('this environment is deprecated')\n"
             "    print('W tensorflow/core: a log line', file=sys.stderr)\n"
             "    return _plain(obs)\n")))
+        jane = self.student(basic_policy="def basic_policy(obs):\n    return 1\n")
+        jane.cells[_index(jane, "test_basic_policy")].source = "# my tests\npass\n"
+        files["jane"] = jane
+        kim = self.student(run_episodes="def run_episodes(env, policy, n_episodes, seed=0):\n"
+                                        "    return np.zeros(n_episodes)\n")
+        del kim.cells[_index(kim, "test_run_episodes")]
+        files["kim"] = kim
         other = nbformat.v4.new_notebook()
         other.cells = [nbformat.v4.new_code_cell("def q(): return 1", metadata={"nbgrader": {
             "grade": False, "grade_id": "q1", "locked": False, "solution": True,
             "schema_version": 3, "task": False}})]
         named = {f"{s}_{NOTEBOOK}.ipynb": nb for s, nb in files.items()}
-        named["mia_homework_final.ipynb"] = self.student()
+        mia = self.student()
+        mia.cells.append(mia.cells.pop(_index(mia, "sample_action")))
+        named["mia_homework_final.ipynb"] = mia
         named[f"olga_{NOTEBOOK}.ipynb"] = other
         named[f"nick_{NOTEBOOK}.ipynb"] = b'{"cells": [ this is not json'
         return named

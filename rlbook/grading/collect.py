@@ -126,10 +126,10 @@ def collect(inbox, released, roster=None):
     notebooks = set(released)
     submissions, rejected = [], []
     seen = {}
-    names = 0
-    for name, data in _files(inbox):
-        names += 1
-        student, notebook = _identify(name, notebooks, roster)
+    entries = [(name, data, *_identify(name, notebooks, roster)) for name, data in _files(inbox)]
+    # Files named by the convention first, so a renamed copy never wins over them.
+    entries.sort(key=lambda entry: (entry[3] is None, entry[0]))
+    for name, data, student, notebook in entries:
         if not name.endswith(".ipynb"):
             rejected.append(Rejected(student or "", name, "not a .ipynb file"))
             continue
@@ -163,7 +163,7 @@ def collect(inbox, released, roster=None):
             continue
         seen[key] = Submission(student, notebook, name, content, notes + layout_notes)
         submissions.append(seen[key])
-    if names == 0:
+    if not entries:
         raise ValueError(f"{inbox} holds no files; expected notebooks named "
                          f"<student_id>_{sorted(notebooks)[0]}.ipynb")
     if roster is not None:
