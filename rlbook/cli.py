@@ -28,7 +28,7 @@ def _grade(args):
                     memory_mb=args.memory_mb)
     try:
         result = grade(args.submissions, args.assignment, out=args.out, roster=args.roster,
-                       limits=limits)
+                       limits=limits, jobs=args.jobs, db_url=args.db_url)
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -63,6 +63,10 @@ def main(argv=None):
     gra.add_argument("--memory-mb", type=int, default=6144,
                      help="address-space limit of each grading process and kernel "
                           "(default 6144)")
+    gra.add_argument("--jobs", type=int, default=1,
+                     help="grade this many students at once (needs --db-url)")
+    gra.add_argument("--db-url", help="nbgrader gradebook URL, for example "
+                     "postgresql://grader@localhost/rlbook (default: sqlite in --out)")
     gra.set_defaults(func=_grade)
 
     args = parser.parse_args(argv)

@@ -263,3 +263,34 @@ def test_hidden_test_failures_are_reported_without_their_code():
     assert "41.698" not in cell.source + str(cell.outputs)
     assert cell.source.splitlines() == ["assert f(1) == 2, 'visible'", feedback.HIDDEN_NOTE]
     assert cell.outputs[0].evalue == "a hidden test failed"
+
+
+@pytest.mark.notebook
+def test_two_jobs_on_postgresql_write_the_same_lines(graded, corpus, root, tmp_path):
+    import pg_server
+
+    if pg_server.missing():
+        pytest.skip(pg_server.missing())
+    subset = {"carol", "hank", "nick"}
+    inbox = corpus.write_zip(tmp_path / "subset.zip", names=subset)
+    with pg_server.server() as url:
+        result = grade(inbox, ASSIGNMENT, out=tmp_path / "out", limits=LIMITS, root=root,
+                       jobs=2, db_url=url)
+        from nbgrader.api import Gradebook
+
+        with Gradebook(url, "rlbook") as gradebook:
+            stored = {s.student.id: s.score for s in gradebook.assignment_submissions(ASSIGNMENT)}
+    assert not (result.out / "gradebook.db").exists()
+    assert stored == {"carol": sum(EXPECTED["carol"].values())}
+
+    def lines(path):
+        text = path.read_text().splitlines()
+        return [text[0]] + [line for line in text[1:] if line.split(",")[0] in subset]
+
+    assert lines(result.out / "grades.csv") == lines(graded.out / "grades.csv")
+    assert lines(result.out / "problems.csv") == lines(graded.out / "problems.csv")
+
+
+def test_jobs_without_a_database_server_is_refused(root, tmp_path):
+    with pytest.raises(ValueError, match="sqlite is not safe for concurrent graders"):
+        grade(tmp_path, ASSIGNMENT, out=tmp_path / "out", root=root, jobs=2)

@@ -9,6 +9,7 @@ ends in a reason for that one student, and the next one starts clean.
 
 import argparse
 import json
+import re
 import resource
 import subprocess
 import sys
@@ -81,8 +82,11 @@ def _why_failed(log):
     if "DeadKernelError" in log or "Kernel died" in log or "kernel died" in log:
         return ("the kernel died while running the notebook (os._exit, a killed "
                 "process or a crash in native code); nothing was graded")
-    lines = [line for line in log.strip().splitlines() if line.strip()]
-    return "nbgrader autograde failed: " + (lines[-1][:300] if lines else "no log")
+    # The first exception line names the cause; nbgrader's last line never does.
+    causes = [line.strip() for line in log.splitlines()
+              if re.match(r"^\s*[\w.]+(Error|Exception|Interrupt)\b", line)
+              and "NbGraderException" not in line]
+    return "nbgrader autograde failed: " + (causes[0][:300] if causes else "see the log")
 
 
 def _worker(argv=None):
@@ -103,6 +107,9 @@ def _worker(argv=None):
                              settings["cell_timeout"])
     api = NbGraderAPI(CourseDirectory(config=config), config=config)
     result = api.autograde(args.assignment, args.student, force=True, create=True)
+    logs = Path(settings["out"]) / "logs"
+    logs.mkdir(exist_ok=True)
+    (logs / f"{args.student}.log").write_text(result["log"] + (result.get("error") or ""))
     if result["success"]:
         done = api.generate_feedback(args.assignment, args.student, force=True)
         answer = {"graded": done["success"],

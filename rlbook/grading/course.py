@@ -21,7 +21,7 @@ from .release import CONFIG_FILE, SOURCE_DIR
 
 MARKER = ".rlbook-grading"
 _OWNED = ("source", "release", "submitted", "autograded", "feedback", "gradebook.db",
-          "grades.csv", "problems.csv", "summary.png", "grading.log")
+          "grades.csv", "problems.csv", "summary.png", "grading.log", "logs")
 
 
 def tools_on_path():
@@ -47,6 +47,12 @@ def nbgrader_config(root, out, db_url=None, cell_timeout=120):
     config.Execute.timeout = int(cell_timeout)
     config.Execute.interrupt_on_timeout = True
     config.Execute.execute_retries = 0
+    # After a timed-out cell is interrupted, nbclient waits iopub_timeout (4 s)
+    # for the kernel to go idle and, with nbgrader's raise_on_iopub_timeout,
+    # fails the whole notebook when a loaded machine takes longer. The reply
+    # already carries the error, so waiting longer and going on loses nothing.
+    config.Execute.iopub_timeout = 30
+    config.Execute.raise_on_iopub_timeout = False
     from .autograde import graded_preprocessors
     from .feedback import feedback_preprocessors
     config.Autograde.autograde_preprocessors = graded_preprocessors()
