@@ -95,6 +95,16 @@ def generate(config, assignment, roster=None):
     from nbgrader.coursedir import CourseDirectory
 
     coursedir = CourseDirectory(config=config)
+    from nbgrader.api import MissingEntry
+
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook:
+        # A database server outlives the folder: start this assignment afresh
+        # so the gradebook holds exactly this run (a sqlite file is new anyway).
+        try:
+            for submission in gradebook.find_assignment(assignment).submissions:
+                gradebook.remove_submission(assignment, submission.student.id)
+        except MissingEntry:
+            pass
     result = NbGraderAPI(coursedir, config=config).generate_assignment(assignment, force=True)
     if not result["success"]:
         raise RuntimeError(f"nbgrader generate_assignment failed:\n{result['log']}\n{result.get('error', '')}")
