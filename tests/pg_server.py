@@ -5,6 +5,7 @@ to run as root, so as root the cluster belongs to the ``postgres`` user.
 """
 
 import contextlib
+import gc
 import glob
 import os
 import shutil
@@ -59,6 +60,9 @@ def server(database="rlbook"):
             database)
         yield f"postgresql://{user}@127.0.0.1:{port}/{database}"
     finally:
+        # Let abandoned SQLAlchemy pools close their connections while the
+        # server is still up, instead of failing noisily later.
+        gc.collect()
         with contextlib.suppress(subprocess.CalledProcessError):
             run(_binary("pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
         shutil.rmtree(folder, ignore_errors=True)

@@ -95,7 +95,7 @@ def test_the_gradebook_is_sqlite_and_holds_only_real_gradings(graded):
     from nbgrader.api import Gradebook, MissingEntry
 
     with sqlite3.connect(graded.out / "gradebook.db") as db:
-        assert db.execute("select count(*) from grade_cell").fetchone()[0] == len(EXERCISES)
+        assert db.execute("select count(*) from grade_cells").fetchone()[0] == len(EXERCISES)
     totals = {row["student"]: float(row["total"]) for row in _rows(graded.out / "grades.csv")}
     with Gradebook(f"sqlite:///{graded.out / 'gradebook.db'}", "rlbook") as gradebook:
         for student, outcome in EXPECTED.items():
