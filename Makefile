@@ -12,12 +12,14 @@ LAB_ROOT ?= notebooks
 ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST_ARGS ?=
 
-.PHONY: help setup browser lab test release check-release bench lock clean
+.PHONY: help setup browser lab test release check-release grade bench lock clean
 
 help:
 	@echo "make lab      set up .venv and open the workbook (notebooks/) in JupyterLab"
 	@echo "make test     set up .venv (and chromium for the browser test) and run the whole test suite"
 	@echo "make release  regenerate the student notebooks in notebooks/ from solutions/"
+	@echo "make grade ASSIGNMENT=01_gym_and_policies SUBMISSIONS=class.zip [ROSTER=roster.csv]"
+	@echo "             autograde a folder or zip of submissions into grading/<assignment>/"
 	@echo "make bench    run the benchmark scripts in benchmarks/"
 	@echo "make lock     re-resolve requirements.in into requirements.lock"
 	@echo "make clean    remove .venv"
@@ -64,6 +66,11 @@ test: $(READY) browser
 
 release: $(READY)
 	$(BIN)/rlbook release
+
+grade: $(READY)
+	@if [ -z "$(ASSIGNMENT)" ] || [ -z "$(SUBMISSIONS)" ]; then \
+	  echo "usage: make grade ASSIGNMENT=01_gym_and_policies SUBMISSIONS=path/to/folder-or.zip [ROSTER=roster.csv]"; exit 2; fi
+	$(BIN)/rlbook grade $(ASSIGNMENT) $(SUBMISSIONS) $(if $(ROSTER),--roster $(ROSTER))
 
 bench: $(READY)
 	@for script in benchmarks/*.py; do echo "==> $$script"; $(BIN)/python $$script || exit 1; done

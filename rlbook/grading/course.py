@@ -1,0 +1,122 @@
+"""The grading folder: an nbgrader course directory built for one assignment.
+
+``<out>/source/<assignment>`` (a copy of solutions/), ``release/``,
+``submitted/<student>/<assignment>/``, ``autograded/``, ``feedback/`` and
+``gradebook.db``. The nbgrader configuration is the project's
+``nbgrader_config.py`` (so the checksums match what students received) with
+every path and limit set here explicitly: ``NbGraderAPI(config=...)`` reads
+no config file by itself.
+"""
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+from .release import CONFIG_FILE, SOURCE_DIR
+
+MARKER = ".rlbook-grading"
+_OWNED = ("source", "release", "submitted", "autograded", "feedback", "gradebook.db",
+          "grades.csv", "problems.csv", "summary.png", "grading.log", "logs")
+
+
+def tools_on_path():
+    """Put this Python's scripts first on PATH: nbgrader runs `alembic` by name
+    to create the gradebook, which fails when the venv is not activated."""
+    scripts = str(Path(sys.executable).parent)
+    if os.environ.get("PATH", "").split(os.pathsep)[0] != scripts:
+        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
+
+
+def nbgrader_config(root, out, db_url=None, cell_timeout=120):
+    """The full nbgrader Config for grading in ``out``."""
+    config = PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
+    config = Config(config)
+    course = config.CourseDirectory
+    course.root = str(out)
+    course.source_directory = "source"
+    course.release_directory = "release"
+    course.submitted_directory = "submitted"
+    course.autograded_directory = "autograded"
+    course.feedback_directory = "feedback"
+    course.db_url = db_url or f"sqlite:///{Path(out).resolve() / 'gradebook.db'}"
+    config.Execute.timeout = int(cell_timeout)
+    config.Execute.interrupt_on_timeout = True
+    config.Execute.execute_retries = 0
+    # After a timed-out cell is interrupted, nbclient waits iopub_timeout (4 s)
+    # for the kernel to go idle and, with nbgrader's raise_on_iopub_timeout,
+    # fails the whole notebook when a loaded machine takes longer. The reply
+    # already carries the error, so waiting longer and going on loses nothing.
+    config.Execute.iopub_timeout = 30
+    config.Execute.raise_on_iopub_timeout = False
+    from .autograde import graded_preprocessors
+    from .feedback import feedback_preprocessors
+    config.Autograde.autograde_preprocessors = graded_preprocessors()
+    config.GenerateFeedback.preprocessors = feedback_preprocessors()
+    return config
+
+
+def prepare(root, assignment, out):
+    """Make ``out`` a fresh grading folder for ``assignment``; returns its Path.
+
+    Only a folder this command made before (it holds the marker file) is
+    cleared, so pointing --out at a wrong place cannot delete anyone's work.
+    """
+    root, out = Path(root), Path(out)
+    source = root / SOURCE_DIR / assignment
+    if not source.is_dir() or not any(source.glob("*.ipynb")):
+        known = sorted(p.name for p in (root / SOURCE_DIR).iterdir() if any(p.glob("*.ipynb")))
+        raise ValueError(f"no assignment {assignment!r} in {root / SOURCE_DIR}; "
+                         f"choose one of: {', '.join(known)}")
+    if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
+        raise ValueError(f"{out} exists and was not made by `rlbook grade`; "
+                         "choose an empty or new --out folder")
+    out.mkdir(parents=True, exist_ok=True)
+    for name in _OWNED:
+        path = out / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+    (out / MARKER).write_text("made by `rlbook grade`; the command clears this folder\n")
+    shutil.copytree(source, out / "source" / assignment,
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    return out
+
+
+def generate(config, assignment, roster=None):
+    """Release the assignment into the gradebook; returns {notebook: student version}."""
+    from nbgrader.api import Gradebook
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    coursedir = CourseDirectory(config=config)
+    from nbgrader.api import MissingEntry
+
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook:
+        # A database server outlives the folder: start this assignment afresh
+        # so the gradebook holds exactly this run (a sqlite file is new anyway).
+        try:
+            for submission in gradebook.find_assignment(assignment).submissions:
+                gradebook.remove_submission(assignment, submission.student.id)
+        except MissingEntry:
+            pass
+    result = NbGraderAPI(coursedir, config=config).generate_assignment(assignment, force=True)
+    if not result["success"]:
+        raise RuntimeError(f"nbgrader generate_assignment failed:\n{result['log']}\n{result.get('error', '')}")
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook:
+        for student, details in sorted((roster or {}).items()):
+            gradebook.update_or_create_student(student, **{k: v for k, v in details.items() if v})
+    released = Path(coursedir.root) / coursedir.release_directory / assignment
+    return {p.stem: nbformat.read(str(p), as_version=4) for p in sorted(released.glob("*.ipynb"))}
+
+
+def submit(out, assignment, submission):
+    """Write a collected submission where nbgrader autograde looks for it."""
+    folder = Path(out) / "submitted" / submission.student / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(submission.content, str(folder / f"{submission.notebook}.ipynb"))

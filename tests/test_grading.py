@@ -1,0 +1,296 @@
+"""`rlbook grade` on a class of good and bad chapter-01 submissions.
+
+The corpus (tests/grading_corpus.py) is graded once per module with real
+nbgrader, real kernels and TensorFlow; the tests read the gradebook, the
+CSVs, the feedback and the summary it produced.
+"""
+
+import csv
+import sqlite3
+import subprocess
+import zipfile
+
+import nbformat
+import psutil
+import pytest
+
+from grading_corpus import ASSIGNMENT, EXERCISES, EXPECTED, NOTEBOOK, POINTS, Corpus
+from rlbook.grading import collect, feedback, layout
+from rlbook.grading.grade import Limits, grade
+
+# Generous for a busy 2-core machine (the slowest chapter-01 cell takes about
+# 7 s there), short enough that the infinite loop costs little.
+LIMITS = Limits(cell_timeout=30, timeout=240)
+ROSTER = sorted(EXPECTED) + ["zoe"]
+
+
+def _rows(path):
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture(scope="module")
+def corpus(root):
+    return Corpus(root)
+
+
+@pytest.fixture(scope="module")
+def graded(root, corpus, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("class")
+    inbox = corpus.write_zip(folder / "submissions.zip")
+    roster = folder / "roster.csv"
+    roster.write_text("student_id,first_name\n" + "".join(f"{s},{s.title()}\n" for s in ROSTER))
+    result = grade(inbox, ASSIGNMENT, out=folder / "out", roster=roster, limits=LIMITS, root=root)
+    return result
+
+
+@pytest.mark.notebook
+def test_every_graded_submission_gets_its_expected_scores(graded):
+    rows = {row["student"]: row for row in _rows(graded.out / "grades.csv")}
+    expected = {s: scores for s, scores in EXPECTED.items() if isinstance(scores, dict)}
+    assert sorted(rows) == sorted(expected)
+    for student, scores in expected.items():
+        row = rows[student]
+        got = {exercise: float(row[exercise]) for exercise in EXERCISES}
+        assert got == scores, (student, got)
+        assert float(row["total"]) == sum(scores.values())
+        assert float(row["max"]) == sum(POINTS.values()) == 10
+        assert row["assignment"] == ASSIGNMENT
+
+
+@pytest.mark.notebook
+def test_failures_are_listed_with_their_reason_and_never_scored(graded):
+    problems = _rows(graded.out / "problems.csv")
+    grades = {row["student"] for row in _rows(graded.out / "grades.csv")}
+    for student, outcome in EXPECTED.items():
+        if isinstance(outcome, dict):
+            continue
+        _, reason = outcome
+        listed = [p for p in problems if p["student"] == student and p["status"] == "not graded"]
+        assert len(listed) == 1 and reason in listed[0]["reason"], (student, listed)
+        assert student not in grades
+    missing = [p for p in problems if p["student"] == "zoe"]
+    assert [(p["status"], p["reason"]) for p in missing] == [("not graded", "no submission")]
+
+
+@pytest.mark.notebook
+def test_repairs_and_limits_are_noted_beside_the_score(graded):
+    notes = {}
+    for row in _rows(graded.out / "problems.csv"):
+        if row["status"] == "graded":
+            notes.setdefault(row["student"], []).append(row["reason"])
+    assert any("test_sample_action" in n or "per-cell time limit" in n for n in notes["erin"])
+    assert any("MemoryError" in n for n in notes["frank"])
+    assert any(n.startswith("edited locked cells") and "test_basic_policy" in n
+               for n in notes["jane"])
+    assert any("restored deleted cells from the release: test_run_episodes" == n
+               for n in notes["kim"])
+    assert any("renamed notebook" in n for n in notes["mia"])
+    assert any("out of order" in n for n in notes["mia"])
+    assert "alice" not in notes and "bob" not in notes and "ivan" not in notes
+
+
+@pytest.mark.notebook
+def test_the_gradebook_is_sqlite_and_holds_only_real_gradings(graded):
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with sqlite3.connect(graded.out / "gradebook.db") as db:
+        assert db.execute("select count(*) from grade_cells").fetchone()[0] == len(EXERCISES)
+    totals = {row["student"]: float(row["total"]) for row in _rows(graded.out / "grades.csv")}
+    with Gradebook(f"sqlite:///{graded.out / 'gradebook.db'}", "rlbook") as gradebook:
+        for student, outcome in EXPECTED.items():
+            if isinstance(outcome, dict):
+                assert gradebook.find_submission(ASSIGNMENT, student).score == totals[student]
+            else:
+                with pytest.raises(MissingEntry):
+                    gradebook.find_submission(ASSIGNMENT, student)
+
+
+def _hidden_snippets(root):
+    source = nbformat.read(str(root / "solutions" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"), 4)
+    snippets = []
+    for cell in source.cells:
+        lines = cell.source.splitlines()
+        if "### BEGIN HIDDEN TESTS" in lines:
+            inside = lines[lines.index("### BEGIN HIDDEN TESTS"):lines.index("### END HIDDEN TESTS") + 1]
+            snippets += [line.strip() for line in inside if len(line.strip()) > 12]
+    return snippets
+
+
+def _page_text(page):
+    import html
+    import re
+
+    # Syntax highlighting wraps every token in a span: compare the bare text.
+    return html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
+
+
+@pytest.mark.notebook
+def test_feedback_never_shows_hidden_tests(graded, root):
+    snippets = _hidden_snippets(root)
+    assert len(snippets) > 10
+    pages = sorted((graded.out / "feedback").rglob("*.html"))
+    assert {p.parts[-3] for p in pages} == {s for s, o in EXPECTED.items() if isinstance(o, dict)}
+    for page in pages:
+        text = _page_text(page)
+        # A visible check is shown, so the search below can find code.
+        assert "leaning_left = np.array([0.0, 0.0, -0.05, 0.0])" in text, page
+        leaked = [snippet for snippet in snippets if snippet in text]
+        assert leaked == [] and "HIDDEN TESTS" not in text, (page, leaked)
+    biggest = max(p.stat().st_size for p in pages)
+    assert biggest < 5 * 2**20, "nbgrader's LimitOutput should cap enormous output"
+
+
+@pytest.mark.notebook
+def test_summary_png_and_terminal_report(graded):
+    png = graded.out / "summary.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    scored = [s for s in EXPECTED.values() if isinstance(s, dict)]
+    for exercise in EXERCISES:
+        passed = sum(s[exercise] == POINTS[exercise] for s in scored)
+        assert f"({passed}/{len(scored)})" in next(
+            line for line in graded.summary.splitlines() if exercise in line)
+    assert f"{len(scored)} graded, totals out of 10" in graded.summary
+
+
+@pytest.mark.notebook
+def test_no_kernel_or_grader_outlives_the_run(graded):
+    assert psutil.Process().children(recursive=True) == []
+
+
+@pytest.mark.notebook
+def test_grading_the_same_submissions_again_gives_the_same_lines(graded, corpus, root, tmp_path):
+    again = {"carol", "nick"}
+    inbox = corpus.write_zip(tmp_path / "again.zip", names=again)
+    result = grade(inbox, ASSIGNMENT, out=tmp_path / "out", limits=LIMITS, root=root)
+
+    def lines(path):
+        text = path.read_text().splitlines()
+        return [text[0]] + [line for line in text[1:] if line.split(",")[0] in again]
+
+    assert lines(result.out / "grades.csv") == lines(graded.out / "grades.csv")
+    assert lines(result.out / "problems.csv") == lines(graded.out / "problems.csv")
+
+
+@pytest.mark.notebook
+def test_a_loop_that_swallows_interrupts_hits_the_whole_notebook_limit(corpus, root, tmp_path):
+    stubborn = corpus.student(basic_policy=corpus.answer("basic_policy", before=(
+        "import time\nwhile True:\n    try:\n        time.sleep(0.1)\n"
+        "    except KeyboardInterrupt:\n        pass\n")))
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    nbformat.write(stubborn, str(inbox / f"quinn_{NOTEBOOK}.ipynb"))
+    result = grade(inbox, ASSIGNMENT, out=tmp_path / "out", root=root,
+                   limits=Limits(cell_timeout=10, timeout=40))
+    assert result.graded == []
+    assert [p[2:] for p in result.problems] == [
+        ("not graded", "ran past the whole-notebook limit of 40 s; nothing was graded")]
+    assert psutil.Process().children(recursive=True) == []
+
+
+def test_an_empty_zip_is_a_clear_error(root, tmp_path, venv_bin):
+    empty = tmp_path / "empty.zip"
+    zipfile.ZipFile(empty, "w").close()
+    done = subprocess.run([venv_bin / "rlbook", "grade", ASSIGNMENT, str(empty),
+                           "--out", str(tmp_path / "out")],
+                          cwd=root, capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "holds no files" in done.stderr and f"<student_id>_{NOTEBOOK}.ipynb" in done.stderr
+
+
+def test_an_unknown_assignment_names_the_known_ones(root, tmp_path):
+    with pytest.raises(ValueError, match=ASSIGNMENT):
+        grade(tmp_path, "99_nothing", out=tmp_path / "out", root=root)
+
+
+def test_a_folder_not_made_by_the_grader_is_never_cleared(root, tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "thesis.tex").write_text("precious")
+    with pytest.raises(ValueError, match="not made by `rlbook grade`"):
+        grade(tmp_path, ASSIGNMENT, out=tmp_path / "out", root=root)
+    assert (tmp_path / "out" / "thesis.tex").read_text() == "precious"
+
+
+# Intake and repair on their own: no kernel needed.
+
+def test_file_names_identify_the_student(corpus, tmp_path):
+    released = {NOTEBOOK: corpus.released}
+    for name in (f"ann_lee_{NOTEBOOK}.ipynb", f"x/{NOTEBOOK}.ipynb", "noseparator.ipynb",
+                 "notes.txt", f"ann_lee_{NOTEBOOK} (1).ipynb"):
+        path = tmp_path / "inbox" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(corpus.released, str(path))
+    subs, rejected = collect.collect(tmp_path / "inbox", released, roster={"ann_lee": {}, "x": {}})
+    assert sorted((s.student, s.file) for s in subs) == [
+        ("ann_lee", f"ann_lee_{NOTEBOOK}.ipynb"), ("x", f"x/{NOTEBOOK}.ipynb")]
+    reasons = {r.file: r.reason for r in rejected}
+    assert "cannot tell the student" in reasons["noseparator.ipynb"]
+    assert reasons["notes.txt"] == "not a .ipynb file"
+    assert reasons[f"ann_lee_{NOTEBOOK} (1).ipynb"].startswith("second file")
+
+
+def test_a_bad_roster_says_what_to_fix(tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("name,email\nann,a@b.c\n")
+    with pytest.raises(ValueError, match="'student_id' column"):
+        collect.read_roster(roster)
+    roster.write_text("student_id\nann smith\n")
+    with pytest.raises(ValueError, match="line 2: 'ann smith'"):
+        collect.read_roster(roster)
+
+
+def test_layout_restores_order_and_deleted_cells(corpus):
+    student = corpus.student()
+    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in student.cells]
+    shuffled = nbformat.from_dict(student)
+    del shuffled.cells[ids.index("test_sample_action")]
+    # A test moved above its solution would fail without the repair.
+    first = ids.index("basic_policy")
+    shuffled.cells[first], shuffled.cells[first + 1] = shuffled.cells[first + 1], shuffled.cells[first]
+    repaired, notes = layout.restore_layout(shuffled, corpus.released)
+    assert [c.source for c in repaired.cells] == [c.source for c in student.cells]
+    assert "restored deleted cells from the release: test_sample_action" in notes
+    assert "cells were out of order; restored the released order" in notes
+
+
+def test_hidden_test_failures_are_reported_without_their_code():
+    source = "assert f(1) == 2, 'visible'\n### BEGIN HIDDEN TESTS\nassert f(2) == 41.698\n### END HIDDEN TESTS"
+    cell = nbformat.v4.new_code_cell(source)
+    cell.outputs = [nbformat.v4.new_output(
+        "error", ename="AssertionError", evalue="41.698",
+        traceback=["\x1b[0;32mCell In[3], line 3\x1b[0m", "assert f(2) == 41.698"])]
+    cell, _ = feedback.HideHiddenTests().preprocess_cell(cell, {}, 0)
+    assert "41.698" not in cell.source + str(cell.outputs)
+    assert cell.source.splitlines() == ["assert f(1) == 2, 'visible'", feedback.HIDDEN_NOTE]
+    assert cell.outputs[0].evalue == "a hidden test failed"
+
+
+@pytest.mark.notebook
+def test_two_jobs_on_postgresql_write_the_same_lines(graded, corpus, root, tmp_path):
+    import pg_server
+
+    if pg_server.missing():
+        pytest.skip(pg_server.missing())
+    subset = {"carol", "hank", "nick"}
+    inbox = corpus.write_zip(tmp_path / "subset.zip", names=subset)
+    with pg_server.server() as url:
+        result = grade(inbox, ASSIGNMENT, out=tmp_path / "out", limits=LIMITS, root=root,
+                       jobs=2, db_url=url)
+        from nbgrader.api import Gradebook
+
+        with Gradebook(url, "rlbook") as gradebook:
+            stored = {s.student.id: s.score for s in gradebook.assignment_submissions(ASSIGNMENT)}
+    assert not (result.out / "gradebook.db").exists()
+    assert stored == {"carol": sum(EXPECTED["carol"].values())}
+
+    def lines(path):
+        text = path.read_text().splitlines()
+        return [text[0]] + [line for line in text[1:] if line.split(",")[0] in subset]
+
+    assert lines(result.out / "grades.csv") == lines(graded.out / "grades.csv")
+    assert lines(result.out / "problems.csv") == lines(graded.out / "problems.csv")
+
+
+def test_jobs_without_a_database_server_is_refused(root, tmp_path):
+    with pytest.raises(ValueError, match="sqlite is not safe for concurrent graders"):
+        grade(tmp_path, ASSIGNMENT, out=tmp_path / "out", root=root, jobs=2)
