@@ -7,10 +7,10 @@ same number of updates from an untrained network; speed is measured in
 environment steps per second of training, so different episode lengths do
 not skew the ratio.
 
-    .venv/bin/python benchmarks/bench_pg.py [n_iterations]
+    .venv/bin/python benchmarks/bench_pg.py [--iterations N]
 """
 
-import sys
+import argparse
 import time
 
 import numpy as np
@@ -72,4 +72,7 @@ def main(n_iterations=10):
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--iterations", type=int, default=10,
+                        help="policy updates each trainer runs (default 10)")
+    main(parser.parse_args().iterations)

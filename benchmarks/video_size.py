@@ -7,6 +7,7 @@ Measured: rlbook.video.play's H.264 mp4.
     .venv/bin/python benchmarks/video_size.py
 """
 
+import argparse
 import tempfile
 from pathlib import Path
 
@@ -19,6 +20,7 @@ def basic_policy(obs):
 
 
 def main():
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     env = envs.make_env("CartPole-v1")
     with tempfile.TemporaryDirectory() as folder:
         mp4 = video.play(env, basic_policy, n_episodes=10, seed=0, fps=30,
