@@ -3,9 +3,10 @@
 Also the memory check every replay buffer here goes through.
 """
 
-import warnings
 
 import numpy as np
+
+from rlbook.replay import check_fits_in_memory
 
 
 def spec_nbytes(spec):
@@ -13,21 +14,6 @@ def spec_nbytes(spec):
     import tensorflow as tf
 
     return sum(int(np.prod(s.shape)) * s.dtype.size for s in tf.nest.flatten(spec))
-
-
-def warn_if_too_big(nbytes, what="the replay buffer"):
-    """Warn when ``nbytes`` would not fit in the memory free right now."""
-    import psutil
-
-    available = psutil.virtual_memory().available
-    if nbytes > available:
-        warnings.warn(
-            f"{what} needs {nbytes / 2**30:.2f} GiB but only {available / 2**30:.2f} GiB "
-            "of memory is free: lower replay_buffer_capacity (or use the frame-once "
-            "buffer for Atari) before it fills up and the machine starts swapping",
-            ResourceWarning, stacklevel=3)
-        return True
-    return False
 
 
 def _pack_bytes(frames):
@@ -97,7 +83,7 @@ class FrameStackReplayBuffer(_replay_buffer_base()):
         other = data_spec._replace(observation=())
         self._other_specs = tf.nest.flatten(other)
         self._other_structure = other
-        warn_if_too_big(self.bytes_per_item * self._max_length, "the frame replay buffer")
+        check_fits_in_memory(self.bytes_per_item * self._max_length, "frame replay buffer")
         with tf.name_scope(scope):
             self._frames = tf.Variable(tf.zeros([max_length, *frame_shape], obs_spec.dtype),
                                        trainable=False, name="frames")

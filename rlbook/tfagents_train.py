@@ -154,9 +154,11 @@ def make_replay_buffer(kind, data_spec, batch_size, max_length):
     if kind == "uniform":
         from tf_agents.replay_buffers import tf_uniform_replay_buffer
 
-        from rlbook.frame_replay import warn_if_too_big, spec_nbytes
+        from rlbook.frame_replay import spec_nbytes
+        from rlbook.replay import check_fits_in_memory
 
-        warn_if_too_big(spec_nbytes(data_spec) * max_length * batch_size, "TFUniformReplayBuffer")
+        check_fits_in_memory(spec_nbytes(data_spec) * max_length * batch_size,
+                             "TFUniformReplayBuffer")
         return tf_uniform_replay_buffer.TFUniformReplayBuffer(
             data_spec=data_spec, batch_size=batch_size, max_length=max_length)
     if kind == "frames":

@@ -1,11 +1,10 @@
 """The frame-once Atari replay buffer rebuilds exactly the stacks FrameStack4 made."""
 
-import warnings
 
 import numpy as np
 import pytest
 
-from rlbook.frame_replay import FrameStackReplayBuffer, warn_if_too_big
+from rlbook.frame_replay import FrameStackReplayBuffer
 
 
 @pytest.fixture(scope="module")
@@ -89,11 +88,13 @@ def test_bad_input_and_memory_warning(breakout_run):
     buffer, _ = breakout_run
     with pytest.raises(ValueError, match="batch_size must be 1"):
         FrameStackReplayBuffer(buffer.data_spec, batch_size=2)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        assert warn_if_too_big(10**15, "a huge buffer")
-    assert "a huge buffer needs" in str(caught[0].message)
-    assert not warn_if_too_big(1024)
+    # One memory check for every buffer: rlbook.replay's, run before allocating.
+    from rlbook import frame_replay, replay
+
+    assert frame_replay.check_fits_in_memory is replay.check_fits_in_memory
+    too_big = buffer.bytes_per_item * 10**9
+    with pytest.warns(RuntimeWarning, match="the frame replay buffer needs"):
+        assert frame_replay.check_fits_in_memory(too_big, "frame replay buffer") is False
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32])
