@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rlbook import envs
-from rlbook.widgets.cartpole_play import CartPolePlay
+from rlbook.widgets.cartpole_play import CartPolePlay, frame_png
 from rlbook.widgets.display import WIDGET_MIME, bundle
 
 # CartPole-v1 after reset(seed=42), from the syllabus.
@@ -21,7 +21,7 @@ def game():
 def test_starts_from_the_seeded_reset(game):
     np.testing.assert_allclose(game.observation, FIRST_OBSERVATION, atol=1e-7)
     assert game.steps == 0 and game.total_return == 0 and not game.done
-    assert game.image.value.startswith(b"\x89PNG")
+    assert bytes(game.image.value).startswith(b"\x89PNG")
     assert "step 0 · return 0" in game.status.value
     assert "x +0.027" in game.status.value and "angle +0.036" in game.status.value
 
@@ -29,16 +29,18 @@ def test_starts_from_the_seeded_reset(game):
 def test_each_click_is_one_step_with_that_action(game):
     reference = envs.make_env("CartPole-v1")
     reference.reset(seed=42)
-    frames = [game.image.value]
-    for n, button in enumerate([game.right, game.right, game.left], start=1):
+    first_png = bytes(game.image.value)
+    for n, button in enumerate([game.right, game.right, game.right, game.left], start=1):
         button.click()
         expected, _, _, _ = reference.step(1 if button is game.right else 0)
         np.testing.assert_allclose(game.observation, expected)
         assert game.steps == n
         assert game.total_return == n, "CartPole pays +1 per step"
         assert f"step {n} · return {n} ·" in game.status.value
-        assert game.image.value != frames[-1], "the frame should change after a push"
-        frames.append(game.image.value)
+        # The picture is the environment's own frame after this step.
+        assert bytes(game.image.value) == frame_png(reference.render(mode="rgb_array"))
+    # One push moves the cart by less than a pixel; three make a visible change.
+    assert bytes(game.image.value) != first_png, "the frame should change as the cart moves"
 
 
 def test_the_buttons_lock_when_the_episode_ends_and_reset_unlocks_them(game):
@@ -68,7 +70,7 @@ def test_the_same_seed_replays_the_same_game():
         for _ in range(5):
             game.left.click()
     np.testing.assert_array_equal(a.observation, b.observation)
-    assert a.image.value == b.image.value
+    assert bytes(a.image.value) == bytes(b.image.value)
 
 
 def test_display_bundle_has_the_widget_and_the_first_frame(game):

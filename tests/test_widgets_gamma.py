@@ -82,10 +82,11 @@ def test_the_marker_follows_the_slider(explorer):
     flip = explorer.flips[0]
     explorer.slider.value = 0.90
     assert "➜ s1 goes" not in explorer.summary.value
-    png_before = explorer.plot.value
+    png_before = bytes(explorer.plot.value)
     explorer.slider.value = 0.95
     assert "➜ s1 goes" in explorer.summary.value
-    assert explorer.plot.value != png_before and explorer.plot.value.startswith(b"\x89PNG")
+    png_after = bytes(explorer.plot.value)
+    assert png_after != png_before and png_after.startswith(b"\x89PNG")
     assert 0.90 < flip.gamma < 0.95
 
 

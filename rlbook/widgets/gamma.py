@@ -132,7 +132,13 @@ class GammaExplorer:
         self.n_iterations = int(n_iterations)
         self.gamma_range = (low, high)
 
-        self._check_solver_output(self.solve(gamma))
+        try:
+            first = self.solve(gamma)
+        except NotImplementedError:
+            name = getattr(self.solver, "__name__", "the solver")
+            raise NotImplementedError(
+                f"{name} is not written yet: finish its exercise and run this cell again") from None
+        self._check_solver_output(first)
         self.flips = policy_flips(self.solve, low, high)
         self.watched_state = self.flips[0].state if self.flips else 0
         # The curves behind the plot, computed once; the slider only moves a line.
@@ -232,12 +238,15 @@ class GammaExplorer:
                 ax.plot(self._gammas, self._curves[:, action], label=label)
         for flip in self.flips:
             if flip.state == state:
-                ax.axvline(flip.gamma, color="tab:orange", linestyle=":", linewidth=1.5)
-                ax.annotate(f"flip {flip.gamma:.4f}", (flip.gamma, ax.get_ylim()[1]),
-                            ha="right", va="top", fontsize=8, color="tab:orange")
+                ax.axvline(flip.gamma, color="tab:red", linestyle=":", linewidth=1.5)
+                ax.text(flip.gamma, 0.04, f" a{flip.after} from {flip.gamma:.4f} ",
+                        transform=ax.get_xaxis_transform(), ha="right", va="bottom",
+                        fontsize=8, color="tab:red")
         ax.axvline(self.gamma, color="black", linewidth=1.2, label=f"gamma = {self.gamma:.3f}")
         ax.set_xlabel("discount factor gamma")
         ax.set_ylabel(f"Q-value in s{state} ({self.n_iterations} sweeps)")
+        best = greedy_policy(self._q_values)[state]
+        ax.set_title(f"gamma {self.gamma:.3f}: best in s{state} is a{best}", fontsize=10)
         ax.legend(fontsize=8, loc="upper left")
         ax.grid(alpha=0.3)
         figure.tight_layout()
