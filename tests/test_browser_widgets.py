@@ -18,7 +18,7 @@ import nbformat
 import pytest
 
 from browser_support import (ARTIFACTS, chromium, needs_chromium, open_notebook,
-                             run_cell_and_wait, running_lab)
+                             run_cell_and_wait, running_lab, wait_for_idle_kernel)
 
 WIDGET_VIEW = ".jupyter-widgets.widget-container, .jupyter-widgets"
 
@@ -121,11 +121,13 @@ def test_every_widget_renders_and_reacts_in_jupyterlab(root, tmp_path):
                 wait_for_text(output, case.before, case.timeout_s)
                 case.interact(page, output)
                 wait_for_text(output, case.after, case.timeout_s)
+                # Every update the interaction queued has reached the page.
+                wait_for_idle_kernel(page)
             except Exception as exc:  # one broken widget must not hide the others
                 problems.append(f"{case.name}: {type(exc).__name__}: {exc}\n"
                                 f"output: {output.inner_text()[:1500]}")
             finally:
-                page.wait_for_timeout(300)  # let images finish decoding
+                page.wait_for_timeout(500)  # let the last images decode
                 output.screenshot(path=str(shots / f"{case.name}.png"))
     assert not problems, "\n\n".join(problems) + "\n\nlab log:\n" + log_path.read_text()[-3000:]
     for case in WIDGETS:

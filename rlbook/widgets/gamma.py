@@ -30,6 +30,7 @@ _REWARDS = [
 ]
 _POSSIBLE_ACTIONS = [[0, 1, 2], [0, 2], [1]]
 _FIRE = (1, 2)  # (state, action) that the chapter calls "through the fire"
+_CELL = "padding:2px 10px;text-align:right"
 
 
 def _q_value_iteration(transition_probabilities, rewards, possible_actions, gamma,
@@ -204,11 +205,12 @@ class GammaExplorer:
             cells = []
             for action, value in enumerate(row):
                 if not np.isfinite(value):
-                    cells.append("<td style='color:#999'>impossible</td>")
+                    cells.append(f"<td style='{_CELL};color:#999'>impossible</td>")
                 elif action == policy[state]:
-                    cells.append(f"<td style='font-weight:bold;background:#cfe8cf'>{value:.4f}</td>")
+                    cells.append(f"<td style='{_CELL};font-weight:bold;background:#cfe8cf'>"
+                                 f"{value:.4f}</td>")
                 else:
-                    cells.append(f"<td>{value:.4f}</td>")
+                    cells.append(f"<td style='{_CELL}'>{value:.4f}</td>")
             rows.append(f"<tr><th>s{state}</th>{''.join(cells)}</tr>")
         policy_text = ", ".join(f"s{s}: a{a}" for s, a in enumerate(policy))
         flips = "".join(
