@@ -36,11 +36,19 @@ def loop_solver(transition_probabilities, rewards, possible_actions, gamma, n_it
     return q_values
 
 
-def shown_q_table(explorer):
-    """The Q-values as the HTML table shows them (impossible = -inf)."""
+def shown_q_table(explorer, precise=False):
+    """The Q-values as the HTML table shows them (impossible = -inf).
+
+    precise: read the eight-decimal tooltip instead of the four-decimal text.
+    """
     rows = re.findall(r"<tr><th>s\d</th>(.*?)</tr>", explorer.summary.value)
-    return np.array([[-np.inf if cell == "impossible" else float(cell)
-                      for cell in re.findall(r"<td[^>]*>([^<]*)</td>", row)] for row in rows])
+    table = []
+    for row in rows:
+        cells = re.findall(r"<td([^>]*)>([^<]*)</td>", row)
+        table.append([-np.inf if text == "impossible"
+                      else float(re.search(r"title='([^']*)'", attributes).group(1)) if precise
+                      else float(text) for attributes, text in cells])
+    return np.array(table)
 
 
 def shown_policy(explorer):
@@ -58,8 +66,10 @@ def test_slider_shows_the_reference_q_values_and_policy(explorer, gamma):
     expected_q, expected_policy = REFERENCE[gamma]
     explorer.slider.value = gamma
     np.testing.assert_allclose(explorer.q_values, expected_q, rtol=0, atol=1e-6)
-    # The table shows four decimals: the displayed text agrees to that precision.
+    # The table shows four decimals, and eight when hovered.
     np.testing.assert_allclose(shown_q_table(explorer), expected_q, rtol=0, atol=5e-5)
+    np.testing.assert_allclose(shown_q_table(explorer, precise=True), expected_q, rtol=0,
+                               atol=1e-6)
     assert shown_policy(explorer) == expected_policy == explorer.policy
     assert f"gamma = {gamma:.3f}" in explorer.summary.value
 
@@ -129,6 +139,8 @@ def test_a_gamma_range_outside_0_1_is_refused(gamma_range):
 def test_other_bad_arguments_say_what_is_wrong():
     with pytest.raises(ValueError, match="outside gamma_range"):
         GammaExplorer(gamma=0.5)
+    with pytest.raises(TypeError, match="gamma must be a number"):
+        GammaExplorer(gamma="0.9")
     with pytest.raises(TypeError, match="solver must be a function"):
         GammaExplorer(solver="q_value_iteration")
     with pytest.raises(ValueError, match="all three"):

@@ -31,6 +31,7 @@ _REWARDS = [
 _POSSIBLE_ACTIONS = [[0, 1, 2], [0, 2], [1]]
 _FIRE = (1, 2)  # (state, action) that the chapter calls "through the fire"
 _CELL = "padding:2px 10px;text-align:right"
+_GREEDY = ";font-weight:bold;background:#cfe8cf"
 
 
 def _q_value_iteration(transition_probabilities, rewards, possible_actions, gamma,
@@ -124,6 +125,8 @@ class GammaExplorer:
                             "transition_probabilities, rewards, possible_actions, gamma, "
                             f"n_iterations), got {type(solver).__name__}")
         low, high = _check_range(gamma_range)
+        if not isinstance(gamma, (int, float, np.floating)):
+            raise TypeError(f"gamma must be a number, got {type(gamma).__name__}")
         if not low <= gamma <= high:
             raise ValueError(f"gamma {gamma} lies outside gamma_range ({low}, {high})")
         if not (isinstance(n_iterations, (int, np.integer)) and n_iterations >= 1):
@@ -137,8 +140,8 @@ class GammaExplorer:
             first = self.solve(gamma)
         except NotImplementedError:
             name = getattr(self.solver, "__name__", "the solver")
-            raise NotImplementedError(
-                f"{name} is not written yet: finish its exercise and run this cell again") from None
+            raise NotImplementedError(f"{name} is not written yet: finish its exercise "
+                                      "and run this cell again") from None
         self._check_solver_output(first)
         self.flips = policy_flips(self.solve, low, high)
         self.watched_state = self.flips[0].state if self.flips else 0
@@ -206,15 +209,16 @@ class GammaExplorer:
             for action, value in enumerate(row):
                 if not np.isfinite(value):
                     cells.append(f"<td style='{_CELL};color:#999'>impossible</td>")
-                elif action == policy[state]:
-                    cells.append(f"<td style='{_CELL};font-weight:bold;background:#cfe8cf'>"
-                                 f"{value:.4f}</td>")
                 else:
-                    cells.append(f"<td style='{_CELL}'>{value:.4f}</td>")
+                    # Four decimals to read; hovering shows eight.
+                    greedy = _GREEDY if action == policy[state] else ""
+                    cells.append(f"<td style='{_CELL}{greedy}' title='{value:.8f}'>"
+                                 f"{value:.4f}</td>")
             rows.append(f"<tr><th>s{state}</th>{''.join(cells)}</tr>")
         policy_text = ", ".join(f"s{s}: a{a}" for s, a in enumerate(policy))
         flips = "".join(
-            f"<li>{'➜ ' if _crossed(flip, self.gamma) else ''}{html.escape(self.flip_text(flip))}</li>"
+            f"<li>{'➜ ' if self.gamma >= flip.gamma else ''}"
+            f"{html.escape(self.flip_text(flip))}</li>"
             for flip in self.flips) or "<li>no change of policy in this range</li>"
         return (
             f"<div class='rlbook-gamma-summary' style='font-family:monospace;padding-right:12px'>"
@@ -276,15 +280,12 @@ def _same_row(a, b):
     return np.allclose(a, b)
 
 
-def _crossed(flip, gamma):
-    return gamma >= flip.gamma
-
-
 def _check_range(gamma_range):
     try:
         low, high = (float(g) for g in gamma_range)
     except (TypeError, ValueError):
-        raise ValueError(f"gamma_range must be two numbers (low, high), got {gamma_range!r}") from None
+        raise ValueError(
+            f"gamma_range must be two numbers (low, high), got {gamma_range!r}") from None
     if not 0 < low < high < 1:
         raise ValueError(f"gamma_range must satisfy 0 < low < high < 1 (a discount factor), "
                          f"got ({low}, {high})")
