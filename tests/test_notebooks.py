@@ -75,3 +75,20 @@ def test_chapter_01_shows_a_cartpole_video_inline_without_a_display():
     images = [out for cell in notebook.cells for out in cell.get("outputs", [])
               if "image/png" in out.get("data", {})]
     assert len(images) >= 2, "the frame and the histogram should be drawn"
+
+
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("source", SOURCES, ids=IDS)
+def test_every_widget_output_carries_a_picture(source):
+    # rlbook.widgets.display.show puts a PNG beside the widget view, so that
+    # nbconvert, the gallery and viewers without a widget frontend see something.
+    notebook = validated(source).notebook
+    shown = [out["data"] for cell in notebook.cells if cell.cell_type == "code"
+             for out in cell.get("outputs", []) if WIDGET_MIME in out.get("data", {})]
+    without = [data.get("text/plain", "")[:80] for data in shown if "image/png" not in data]
+    assert without == [], f"widgets displayed with no PNG fallback: {without}"
+    uses_widgets = any("rlbook.widgets" in cell.source for cell in notebook.cells)
+    assert bool(shown) == uses_widgets, "a cell imports rlbook.widgets but shows no widget"
