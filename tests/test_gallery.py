@@ -122,9 +122,10 @@ buffer = io.BytesIO()
 fig.savefig(buffer, format="png")
 plt.close(fig)
 png = base64.b64encode(buffer.getvalue()).decode()
-display({"application/vnd.jupyter.widget-view+json":
-             {"model_id": "0" * 32, "version_major": 2, "version_minor": 0},
-         "image/png": png, "text/plain": "FloatSlider(value=0.9)"}, raw=True)
+import ipywidgets
+# A live widget, so nbclient saves its state and nbconvert would pick the view.
+view = ipywidgets.FloatSlider(value=0.9)._repr_mimebundle_()
+display({**view, "image/png": png}, raw=True)
 print("png prefix", png[:40])
 """
 
@@ -180,7 +181,8 @@ def test_widget_bundle_shows_its_png(synthetic_gallery):
     markup = (out / "01_widgets.html").read_text()
     prefix = re.search(r"png prefix (\S+)", page_text(markup)).group(1)
     assert f'src="data:image/png;base64,{prefix}' in markup
-    assert '<script type="application/vnd.jupyter.widget-view+json">' not in markup
+    assert "application/vnd.jupyter.widget-view+json" not in markup
+    assert "application/vnd.jupyter.widget-state+json" not in markup
 
 
 def test_solutions_and_hidden_tests_are_blanked(synthetic_gallery, root):
