@@ -253,11 +253,17 @@ def chapter_title(notebook, fallback):
 
 
 def _cell_label(cell):
-    grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-    if grade_id:
-        return grade_id
-    first = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
-    return first[:60] + ("..." if len(first) > 60 else "")
+    """``In [7] test_run_episodes``: the prompt a reader sees, and the grade id or first line."""
+    name = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    if not name:
+        first = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
+        name = first[:60] + ("..." if len(first) > 60 else "")
+    count = cell.get("execution_count")
+    return f"In [{count}] {name}" if count else name
+
+
+def _code_span(text):
+    return "`` " + text.replace("`", "'") + " ``"
 
 
 def _banner(result):
@@ -268,8 +274,8 @@ def _banner(result):
         status = "Every cell ran."
     else:
         status = (f"**The run stopped at cell {result.failed_cell}** "
-                  f"(`{html.escape(result.failed_label)}`): "
-                  f"<code>{html.escape(result.error)}</code>. The cells after it did not run.")
+                  f"({_code_span(result.failed_label)}): {_code_span(result.error)}. "
+                  "The cells after it did not run.")
     return nbformat.v4.new_markdown_cell(
         f"> {run} {status} Exercise answers are blank, as in the student version; "
         "the outputs come from the reference solutions. [All chapters](index.html)")
@@ -333,10 +339,12 @@ def build(sources, out, mode="quick", timeout=None, root=None, echo=print):
         echo(f"{prefix}: running ({mode} mode)", flush=True)
         result = run_chapter(source, out, mode=mode, timeout=timeout, root=root)
         size = (out / result.page).stat().st_size / 1e6
-        status = ("ok" if result.ok else f"FAILED at cell {result.failed_cell}: "
-                  f"{result.error} (kernel log: {out / 'logs' / (chapter + '.log')})")
+        status = "ok" if result.ok else f"FAILED at cell {result.failed_cell}: {result.error}"
         echo(f"{prefix}: {status} in {result.seconds:.1f} s -> {out / result.page} "
              f"({size:.1f} MB)", flush=True)
+        if not result.ok:
+            echo(f"{prefix}: the kernel's own output is in {out / 'logs' / (chapter + '.log')}",
+                 flush=True)
         results.append(result)
     write_index(out, results)
     return results

@@ -36,9 +36,13 @@ def hidden_lines(source):
 @pytest.fixture(scope="module")
 def chapter_01_gallery(root, venv_bin, tmp_path_factory):
     out = tmp_path_factory.mktemp("gallery")
+    source = root / "solutions" / CHAPTER / f"{CHAPTER}.ipynb"
+    before = sorted(p.name for p in source.parent.iterdir()), source.read_bytes()
     result = subprocess.run([str(venv_bin / "rlbook"), "gallery", "--chapters", "01",
                              "--mode", "quick", "--out", str(out)],
                             cwd=root, capture_output=True, text=True, timeout=600)
+    # The run happens in a scratch copy: solutions/ is left exactly as it was.
+    assert (sorted(p.name for p in source.parent.iterdir()), source.read_bytes()) == before
     return result, out
 
 
@@ -211,6 +215,8 @@ def test_a_failing_chapter_is_reported_and_the_others_render(synthetic_gallery):
     index = (out / "index.html").read_text()
     row = re.search(r'<a href="02_broken.html">.*?</tr>', index, flags=re.S).group(0)
     assert 'class="failed"' in row and "cell 3" in row and "synthetic failure" in row
+    assert f'href="02_broken.html#cell-id={broken.failed_cell_id}"' in row
+    assert f'id="cell-id={broken.failed_cell_id}"' in (out / "02_broken.html").read_text()
     assert index.count('<td class="ok">ok</td>') == 2
 
 
