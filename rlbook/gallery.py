@@ -135,7 +135,8 @@ def execute(notebook, workdir, mode="quick", timeout=None, label="", log=None):
     bar = _bar(len(notebook.cells), label)
     index = None
     try:
-        with _environment(**{QUICK_ENV_VAR: MODES[mode]}), client.setup_kernel(stdout=log, stderr=log):
+        with (_environment(**{QUICK_ENV_VAR: MODES[mode]}),
+              client.setup_kernel(stdout=log, stderr=log)):
             reply = client.wait_for_reply(client.kc.kernel_info())
             if reply:  # lets the exporter highlight the code as Python
                 notebook.metadata["language_info"] = reply["content"]["language_info"]
@@ -387,7 +388,8 @@ def write_index(out, results):
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>rlbook gallery</title>
 <style>
-body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; }}
+body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto;
+        padding: 0 1rem; }}
 table {{ border-collapse: collapse; width: 100%; }}
 td, th {{ border-bottom: 1px solid #ddd; padding: .5rem; text-align: left; vertical-align: top; }}
 .ok {{ color: #1a7f37; font-weight: bold; }} .failed {{ color: #b42318; }}

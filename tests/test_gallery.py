@@ -4,6 +4,7 @@ import html
 import json
 import re
 import subprocess
+import time
 
 import nbformat
 import pytest
@@ -234,3 +235,17 @@ def test_index_keeps_earlier_chapters(synthetic_gallery):
     gallery.write_index(out, [results[2]])
     entries = json.loads((out / gallery.INDEX_DATA).read_text())
     assert [e["chapter"] for e in entries] == ["01_widgets", "02_broken", "03_after"]
+
+
+def test_a_stuck_cell_stops_at_the_timeout(tmp_path):
+    code = nbformat.v4.new_code_cell
+    stuck = write_chapter(tmp_path / "04_stuck", [
+        code('print("quick " + "mode is", __import__("os").environ["RLBOOK_QUICK"])'),
+        code("import time\ntime.sleep(60)")])
+    started = time.perf_counter()
+    [result] = gallery.build([stuck], tmp_path / "out", mode="full", timeout=3,
+                             echo=lambda *a, **k: None)
+    assert time.perf_counter() - started < 45
+    assert result.failed_cell == 2 and result.error.startswith("CellTimeoutError")
+    text = page_text((tmp_path / "out" / "04_stuck.html").read_text())
+    assert "quick mode is 0" in text and "longer than 3" in text
