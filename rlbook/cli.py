@@ -74,6 +74,7 @@ def _gallery(args):
         root = find_root()
         sources = gallery.select(root, args.chapters)
         out = gallery.check_out(Path(args.out) if args.out else root / "gallery")
+        gallery.check_timeout(args.timeout)
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -95,6 +95,13 @@ def check_out(out):
     return out
 
 
+def check_timeout(timeout):
+    if timeout is not None and timeout < 0:
+        raise ValueError(f"--timeout must be a number of seconds >= 0 (0: no limit), "
+                         f"got {timeout:g}")
+    return timeout
+
+
 # ---------------------------------------------------------------- executing
 
 @contextmanager
@@ -332,6 +339,7 @@ def build(sources, out, mode="quick", timeout=None, root=None, echo=print):
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     out = check_out(out)
+    check_timeout(timeout)
     out.mkdir(parents=True, exist_ok=True)
     results = []
     for number, source in enumerate(sources, start=1):

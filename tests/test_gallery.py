@@ -108,6 +108,12 @@ def test_out_that_is_a_file_is_refused(root, venv_bin, tmp_path):
     assert "is a file, not a folder" in result.stderr
 
 
+def test_negative_timeout_is_refused(root, venv_bin, tmp_path):
+    result = run_cli(root, venv_bin, "--timeout", "-5", "--out", str(tmp_path))
+    assert result.returncode == 2
+    assert "--timeout must be a number of seconds >= 0" in result.stderr
+
+
 def test_chapter_ids_resolve_by_number_or_name(root):
     picked = gallery.select(root, ["3", "01_gym_and_policies", "01"])
     assert [p.parent.name for p in picked] == ["03_mdps_and_q_learning", CHAPTER]
