@@ -11,8 +11,11 @@ LAB_ROOT ?= notebooks
 # Jupyter refuses to start as root (containers, CI) unless told it is fine.
 ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST_ARGS ?=
+# `make gallery`: quick or full runs, all chapters unless CHAPTERS="01 03".
+MODE ?= quick
+CHAPTERS ?=
 
-.PHONY: help setup test-deps lab test release check-release grade bench lock clean
+.PHONY: help setup test-deps lab test release check-release grade gallery bench lock clean
 
 help:
 	@echo "make lab      set up .venv and open the workbook (notebooks/) in JupyterLab"
@@ -20,6 +23,8 @@ help:
 	@echo "make release  regenerate the student notebooks in notebooks/ from solutions/"
 	@echo "make grade ASSIGNMENT=01_gym_and_policies SUBMISSIONS=class.zip [ROSTER=roster.csv]"
 	@echo "             autograde a folder or zip of submissions into grading/<assignment>/"
+	@echo "make gallery [MODE=full] [CHAPTERS=\"01 03\"]"
+	@echo "             execute the chapters and write HTML pages with their plots and videos to gallery/"
 	@echo "make bench    run the benchmark scripts in benchmarks/"
 	@echo "make lock     re-resolve requirements.in into requirements.lock"
 	@echo "make clean    remove .venv"
@@ -75,6 +80,9 @@ grade: $(READY)
 	@if [ -z "$(ASSIGNMENT)" ] || [ -z "$(SUBMISSIONS)" ]; then \
 	  echo "usage: make grade ASSIGNMENT=01_gym_and_policies SUBMISSIONS=path/to/folder-or.zip [ROSTER=roster.csv]"; exit 2; fi
 	$(BIN)/rlbook grade $(ASSIGNMENT) $(SUBMISSIONS) $(if $(ROSTER),--roster $(ROSTER))
+
+gallery: $(READY)
+	$(BIN)/rlbook gallery --mode $(MODE) $(if $(strip $(CHAPTERS)),--chapters $(CHAPTERS))
 
 bench: $(READY)
 	@for script in benchmarks/*.py; do echo "==> $$script"; $(BIN)/python $$script || exit 1; done

@@ -64,6 +64,24 @@ def _grade(args):
     return 0 if result.graded or not result.problems else 1
 
 
+def _gallery(args):
+    from pathlib import Path
+
+    from rlbook import gallery
+    from rlbook.grading.release import find_root
+
+    try:
+        root = find_root()
+        sources = gallery.select(root, args.chapters)
+        out = gallery.check_out(Path(args.out) if args.out else root / "gallery")
+        gallery.check_timeout(args.timeout)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    results = gallery.build(sources, out, mode=args.mode, timeout=args.timeout, root=root)
+    return gallery.report(results, out)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="rlbook", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -110,6 +128,23 @@ def main(argv=None):
     gra.add_argument("--db-url", help="nbgrader gradebook URL, for example "
                      "postgresql://grader@localhost/rlbook (default: sqlite in --out)")
     gra.set_defaults(func=_grade)
+
+    gal = commands.add_parser(
+        "gallery", help="execute the chapters and write an HTML page of each (plots, videos)",
+        description="Execute each chapter's source from solutions/ in a scratch folder and "
+                    "export it to HTML with its plots and videos, answers blanked as in "
+                    "the student version, plus an index.html. Exits 1 if a chapter failed.")
+    gal.add_argument("--mode", choices=["quick", "full"], default="quick",
+                     help="quick (RLBOOK_QUICK=1, a minute or two a chapter) or full "
+                          "(RLBOOK_QUICK=0, the real training runs); default quick")
+    gal.add_argument("--chapters", nargs="+", metavar="ID",
+                     help="only these chapters, e.g. 01 03 or 05_tf_agents_cartpole "
+                          "(default: all)")
+    gal.add_argument("--out", help="the gallery folder (default: gallery/ in the checkout)")
+    gal.add_argument("--timeout", type=float,
+                     help="seconds one cell may run before the chapter counts as failed "
+                          "(default 600 in quick mode, no limit in full mode; 0: no limit)")
+    gal.set_defaults(func=_gallery)
 
     args = parser.parse_args(argv)
     return args.func(args)
