@@ -5,7 +5,9 @@ FrameStack4, random play, 84x84x4 uint8 observations). Prints the bytes
 each stores per transition (the buffers' own variables divided by their
 capacity) and the throughput of sampling batches of 64 transitions
 (get_next(sample_batch_size=64, num_steps=2) inside a tf.function, the
-buffers taking turns, median of 5 rounds).
+buffers taking turns, median of 5 rounds). The frame buffer is measured
+twice: with its compiled op (rlbook/frame_replay_op.cc; the first run
+compiles it) and on its pure-TensorFlow path.
 
     nice -n 10 .venv/bin/python benchmarks/atari_replay.py
 """
@@ -72,21 +74,27 @@ def main():
     uniform = tf_uniform_replay_buffer.TFUniformReplayBuffer(spec, batch_size=1,
                                                              max_length=args.capacity)
     frames = FrameStackReplayBuffer(spec, batch_size=1, max_length=args.capacity)
+    pure_tf = FrameStackReplayBuffer(spec, batch_size=1, max_length=args.capacity,
+                                     compiled_op=False)
+    compiled = frames._stack_frames_op() is not None
     driver = dynamic_step_driver.DynamicStepDriver(
-        env, policy, [uniform.add_batch, frames.add_batch], num_steps=args.capacity)
+        env, policy, [uniform.add_batch, frames.add_batch, pure_tf.add_batch],
+        num_steps=args.capacity)
     tf.function(driver.run)()
-    print(f"both buffers hold {int(frames.num_frames())} real Breakout transitions")
-    buffers = {"TFUniformReplayBuffer": uniform, "rlbook FrameStackReplayBuffer": frames}
+    print(f"all buffers hold {int(frames.num_frames())} real Breakout transitions")
+    buffers = {"TFUniformReplayBuffer": uniform,
+               "FrameStack, " + ("compiled op" if compiled else "no op, pure TF"): frames,
+               "FrameStack, pure TF": pure_tf}
     rates = sampling_rates(list(buffers.values()), args.batches)
     rows = {}
     for (name, buffer), rate in zip(buffers.items(), rates):
         per_item = stored_bytes(buffer) / args.capacity
         rows[name] = (per_item, rate)
         print(f"{name:30s} {per_item:9,.0f} bytes/transition  {rate:8.1f} batches of 64/s")
-    (u_bytes, u_rate), (f_bytes, f_rate) = rows.values()
+    (u_bytes, u_rate), (f_bytes, f_rate), (_, p_rate) = rows.values()
     print(f"memory: {u_bytes / f_bytes:.2f}x smaller ({f_bytes / 1000:.2f} KB per transition, "
-          f"goal <= 7.2 KB); sampling: {f_rate / u_rate:.2f}x the uniform buffer's rate "
-          "(goal >= 1)")
+          f"goal <= 7.2 KB); sampling: {f_rate / u_rate:.2f}x the uniform buffer's rate with "
+          f"the compiled op (goal >= 1), {p_rate / u_rate:.2f}x with pure TF")
 
 
 if __name__ == "__main__":
