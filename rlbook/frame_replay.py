@@ -128,11 +128,18 @@ class FrameStackReplayBuffer(_replay_buffer_base()):
         slot = item_id % self._max_length
         is_first = tf.equal(items.step_type[0], ts.StepType.FIRST)
         start = tf.where(is_first, item_id, self._current_start)
+        # scatter_update writes one row in place. ``variable[slot].assign`` would
+        # also read the whole variable for its slice, and once a variable has
+        # been written row-wise each such read is a full copy (354 MB for
+        # 50,000 frames, benchmarks/frame_replay_writes.py).
+        at = slot[None]
         updates = [self._current_start.assign(start),
-                   self._frames[slot].assign(items.observation[0, ..., -1]),
-                   self._episode_start[slot].assign(start)]
+                   self._frames.scatter_update(tf.IndexedSlices(
+                       items.observation[..., -1], at)),
+                   self._episode_start.scatter_update(tf.IndexedSlices(start[None], at))]
         others = tf.nest.flatten(items._replace(observation=()))
-        updates += [column[slot].assign(value[0]) for column, value in zip(self._columns, others)]
+        updates += [column.scatter_update(tf.IndexedSlices(value[:1], at))
+                    for column, value in zip(self._columns, others)]
         with tf.control_dependencies(updates):
             return self._last_id.assign(item_id)
 
