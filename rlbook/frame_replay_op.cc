@@ -11,7 +11,12 @@
 // Built by rlbook/frame_replay_op.py with the compiler flags TensorFlow's
 // wheel reports; see docs/tfagents.md.
 
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 
 #include "tensorflow/core/framework/op.h"
 #include "tensorflow/core/framework/op_kernel.h"
@@ -84,6 +89,68 @@ RLBOOK_CLONES void InterleaveFour(const uint8_t* __restrict f0, const uint8_t* _
   }
 }
 
+// The rows of one call, handed out a chunk at a time.
+struct Rows {
+  const uint8_t* base;  // the frames variable's buffer
+  uint8_t* dst;         // the output
+  const int64_t* slots;
+  int64_t pixels;
+  int64_t rows;
+};
+
+void CopyRows(const Rows& job, int64_t begin, int64_t end) {
+  for (int64_t r = begin; r < end; ++r) {
+    const int64_t* s = job.slots + r * kStack;
+    InterleaveFour(job.base + s[0] * job.pixels, job.base + s[1] * job.pixels,
+                   job.base + s[2] * job.pixels, job.base + s[3] * job.pixels,
+                   job.dst + r * kStack * job.pixels, job.pixels);
+  }
+}
+
+// Splits the rows over the calling thread and the CPU worker pool. Work is
+// claimed chunk by chunk from a shared counter and the caller starts at
+// once, so on a busy machine (a worker not scheduled for a while) the caller
+// simply does more chunks instead of waiting for a fixed share, as
+// ThreadPool::ParallelFor would. A worker that starts after the last chunk
+// was claimed finds nothing to do and touches no tensor; the shared state it
+// holds outlives the call.
+void RunShared(const Rows& job, tsl::thread::ThreadPool* workers) {
+  constexpr int64_t kRowsPerChunk = 4;  // 113 KB of output per chunk for 84x84
+  const int64_t chunks = (job.rows + kRowsPerChunk - 1) / kRowsPerChunk;
+  const int helpers = std::min<int64_t>(workers->NumThreads(), chunks) - 1;
+  if (helpers <= 0) {
+    CopyRows(job, 0, job.rows);
+    return;
+  }
+  struct Shared {
+    Rows job;
+    int64_t chunks;
+    std::atomic<int64_t> next{0};
+    std::atomic<int64_t> done{0};
+    std::mutex mu;
+    std::condition_variable finished;
+  };
+  auto shared = std::make_shared<Shared>();
+  shared->job = job;
+  shared->chunks = chunks;
+  auto work = [shared]() {
+    for (;;) {
+      const int64_t chunk = shared->next.fetch_add(1);
+      if (chunk >= shared->chunks) return;
+      const int64_t begin = chunk * kRowsPerChunk;
+      CopyRows(shared->job, begin, std::min(begin + kRowsPerChunk, shared->job.rows));
+      if (shared->done.fetch_add(1) + 1 == shared->chunks) {
+        std::lock_guard<std::mutex> hold(shared->mu);
+        shared->finished.notify_all();
+      }
+    }
+  };
+  for (int i = 0; i < helpers; ++i) workers->Schedule(work);
+  work();
+  std::unique_lock<std::mutex> hold(shared->mu);
+  shared->finished.wait(hold, [&] { return shared->done.load() == shared->chunks; });
+}
+
 class StackFramesOp : public OpKernel {
  public:
   explicit StackFramesOp(OpKernelConstruction* context) : OpKernel(context) {}
@@ -126,25 +193,13 @@ class StackFramesOp : public OpKernel {
     const int64_t rows = count / kStack;
     if (rows == 0 || pixels == 0) return;
 
-    const uint8_t* base = frames.flat<uint8_t>().data();
-    uint8_t* dst = out->flat<uint8_t>().data();
-    auto copy_rows = [=](int64_t begin, int64_t end) {
-      for (int64_t r = begin; r < end; ++r) {
-        const int64_t* s = slots + r * kStack;
-        InterleaveFour(base + s[0] * pixels, base + s[1] * pixels, base + s[2] * pixels,
-                       base + s[3] * pixels, dst + r * kStack * pixels, pixels);
-      }
-    };
-    auto* workers = context->device()->tensorflow_cpu_worker_threads()->workers;
-    const int threads = workers->NumThreads();
-    if (threads <= 1 || rows == 1) {
-      copy_rows(0, rows);
-      return;
-    }
-    // Equal rows: one block per worker thread.
-    const int64_t block = (rows + threads - 1) / threads;
-    workers->ParallelFor(rows, tsl::thread::ThreadPool::SchedulingParams::Fixed(block),
-                         copy_rows);
+    Rows job;
+    job.base = frames.flat<uint8_t>().data();
+    job.dst = out->flat<uint8_t>().data();
+    job.slots = slots;
+    job.pixels = pixels;
+    job.rows = rows;
+    RunShared(job, context->device()->tensorflow_cpu_worker_threads()->workers);
   }
 };
 
