@@ -49,6 +49,7 @@ $(READY): requirements.lock pyproject.toml
 	  echo "       Check the network to PyPI, then run the same make command again."; exit 1; }
 	@$(BIN)/python -m pip install --quiet --no-deps --editable .
 	@$(BIN)/python -m pip check
+	@$(BIN)/python -m rlbook.frame_replay_op --build || true
 	@touch $@
 	@echo "==> $(VENV) is ready"
 

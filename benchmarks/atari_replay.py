@@ -5,7 +5,9 @@ FrameStack4, random play, 84x84x4 uint8 observations). Prints the bytes
 each stores per transition (the buffers' own variables divided by their
 capacity) and the throughput of sampling batches of 64 transitions
 (get_next(sample_batch_size=64, num_steps=2) inside a tf.function, the
-buffers taking turns, median of 5 rounds).
+buffers taking turns, median of 9 rounds; wall-clock and CPU time). The frame buffer is measured
+twice: with its compiled op (rlbook/frame_replay_op.cc; the first run
+compiles it) and on its pure-TensorFlow path.
 
     nice -n 10 .venv/bin/python benchmarks/atari_replay.py
 """
@@ -30,22 +32,27 @@ def sampler(buffer):
     return sample
 
 
-def sampling_rates(buffers, batches, rounds=5):
+def sampling_rates(buffers, batches, rounds=9):
     """Batches per second of each buffer, the median over alternating rounds.
 
     The machine is shared, so the buffers take turns, ``batches // rounds``
-    batches at a time: a busy moment slows both rather than one.
+    batches at a time: a busy moment slows both rather than one. Also returns
+    batches per CPU-second of this process (all its threads), which other
+    processes disturb less than wall time.
     """
     samples = [sampler(buffer) for buffer in buffers]
     per_round = max(1, batches // rounds)
     rates = [[] for _ in buffers]
+    cpu_rates = [[] for _ in buffers]
     for _ in range(rounds):
-        for sample, rate in zip(samples, rates):
-            started = time.perf_counter()
+        for sample, rate, cpu_rate in zip(samples, rates, cpu_rates):
+            started, cpu_started = time.perf_counter(), time.process_time()
             for _ in range(per_round):
                 sample().numpy()  # .numpy() waits for the batch to exist
             rate.append(per_round / (time.perf_counter() - started))
-    return [float(np.median(rate)) for rate in rates]
+            cpu_rate.append(per_round / max(time.process_time() - cpu_started, 1e-9))
+    return ([float(np.median(rate)) for rate in rates],
+            [float(np.median(rate)) for rate in cpu_rates])
 
 
 def main():
@@ -61,7 +68,7 @@ def main():
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--capacity", type=int, default=5_000)
-    parser.add_argument("--batches", type=int, default=300)
+    parser.add_argument("--batches", type=int, default=450)
     args = parser.parse_args()
 
     env = tf_py_environment.TFPyEnvironment(load_env("BreakoutNoFrameskip-v4", seed=0))
@@ -72,22 +79,29 @@ def main():
     uniform = tf_uniform_replay_buffer.TFUniformReplayBuffer(spec, batch_size=1,
                                                              max_length=args.capacity)
     frames = FrameStackReplayBuffer(spec, batch_size=1, max_length=args.capacity)
+    pure_tf = FrameStackReplayBuffer(spec, batch_size=1, max_length=args.capacity,
+                                     compiled_op=False)
+    compiled = frames._stack_frames_op() is not None
     driver = dynamic_step_driver.DynamicStepDriver(
-        env, policy, [uniform.add_batch, frames.add_batch], num_steps=args.capacity)
+        env, policy, [uniform.add_batch, frames.add_batch, pure_tf.add_batch],
+        num_steps=args.capacity)
     tf.function(driver.run)()
-    print(f"both buffers hold {int(frames.num_frames())} real Breakout transitions")
-    buffers = {"TFUniformReplayBuffer": uniform, "rlbook FrameStackReplayBuffer": frames}
-    rates = sampling_rates(list(buffers.values()), args.batches)
-    rows = {}
-    for (name, buffer), rate in zip(buffers.items(), rates):
+    print(f"all buffers hold {int(frames.num_frames())} real Breakout transitions")
+    buffers = {"TFUniformReplayBuffer": uniform,
+               "FrameStack, " + ("compiled op" if compiled else "no op, pure TF"): frames,
+               "FrameStack, pure TF": pure_tf}
+    rates, cpu_rates = sampling_rates(list(buffers.values()), args.batches)
+    rows = []
+    for (name, buffer), rate, cpu_rate in zip(buffers.items(), rates, cpu_rates):
         per_item = stored_bytes(buffer) / args.capacity
-        rows[name] = (per_item, rate)
-        print(f"{name:30s} {per_item:9,.0f} bytes/transition  {rate:8.1f} batches of 64/s")
-    (u_bytes, u_rate), (f_bytes, f_rate) = rows.values()
+        rows.append((per_item, rate, cpu_rate))
+        print(f"{name:30s} {per_item:9,.0f} bytes/transition  {rate:8.1f} batches of 64/s  "
+              f"{cpu_rate:8.1f} per CPU-second")
+    (u_bytes, u_rate, u_cpu), (f_bytes, f_rate, f_cpu), (_, p_rate, p_cpu) = rows
     print(f"memory: {u_bytes / f_bytes:.2f}x smaller ({f_bytes / 1000:.2f} KB per transition, "
-          f"goal <= 7.2 KB); sampling: {f_rate / u_rate:.2f}x the uniform buffer's rate "
-          "(goal >= 1)")
-
+          f"goal <= 7.2 KB); sampling: {f_rate / u_rate:.2f}x the uniform buffer's rate with "
+          f"the compiled op (goal >= 1), {p_rate / u_rate:.2f}x with pure TF; per CPU-second "
+          f"{f_cpu / u_cpu:.2f}x and {p_cpu / u_cpu:.2f}x")
 
 if __name__ == "__main__":
     main()

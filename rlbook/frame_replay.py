@@ -61,9 +61,16 @@ class FrameStackReplayBuffer(_replay_buffer_base()):
     ``add_batch``, ``get_next``, ``as_dataset``, ``num_frames``, ``clear``,
     and checkpointable with ``common.Checkpointer``. Sampling is uniform
     over the items whose frames are all still stored.
+
+    Rebuilding the stacks of a sampled batch is one pass of a small compiled
+    op (rlbook/frame_replay_op.cc, built with g++ on first use); without a
+    compiler, or with ``compiled_op=False`` or ``RLBOOK_FRAME_OP=0``, the
+    same stacks come from plain TensorFlow ops, a few times slower. The
+    frames live in host memory (``/CPU:0``) even on a GPU machine.
     """
 
-    def __init__(self, data_spec, batch_size=1, max_length=100_000, scope="FrameStackReplayBuffer"):
+    def __init__(self, data_spec, batch_size=1, max_length=100_000, scope="FrameStackReplayBuffer",
+                 compiled_op=True):
         import tensorflow as tf
 
         if batch_size != 1:
@@ -77,6 +84,7 @@ class FrameStackReplayBuffer(_replay_buffer_base()):
             raise ValueError(f"max_length must be at least 8, got {max_length}")
         super().__init__(data_spec, capacity=max_length)
         self._batch_size = 1
+        self._compiled_op = bool(compiled_op)
         self._max_length = int(max_length)
         self._stack_size = int(obs_spec.shape[-1])
         frame_shape = obs_spec.shape[:-1].as_list()
@@ -85,10 +93,13 @@ class FrameStackReplayBuffer(_replay_buffer_base()):
         self._other_structure = other
         check_fits_in_memory(self.bytes_per_item * self._max_length, "frame replay buffer")
         with tf.name_scope(scope):
-            self._frames = tf.Variable(tf.zeros([max_length, *frame_shape], obs_spec.dtype),
-                                       trainable=False, name="frames")
-            self._episode_start = tf.Variable(tf.zeros([max_length], tf.int64), trainable=False,
-                                              name="episode_start")
+            # Host memory on every machine: the compiled op reads the frames on
+            # the CPU, and a GPU is better kept for the network.
+            with tf.device("/CPU:0"):
+                self._frames = tf.Variable(tf.zeros([max_length, *frame_shape], obs_spec.dtype),
+                                           trainable=False, name="frames")
+                self._episode_start = tf.Variable(tf.zeros([max_length], tf.int64),
+                                                  trainable=False, name="episode_start")
             self._columns = [tf.Variable(tf.zeros([max_length, *s.shape], s.dtype),
                                          trainable=False, name=f"column_{i}")
                              for i, s in enumerate(self._other_specs)]
@@ -117,11 +128,18 @@ class FrameStackReplayBuffer(_replay_buffer_base()):
         slot = item_id % self._max_length
         is_first = tf.equal(items.step_type[0], ts.StepType.FIRST)
         start = tf.where(is_first, item_id, self._current_start)
+        # scatter_update writes one row in place. ``variable[slot].assign`` would
+        # also read the whole variable for its slice, and once a variable has
+        # been written row-wise each such read is a full copy (354 MB for
+        # 50,000 frames, benchmarks/frame_replay_writes.py).
+        at = slot[None]
         updates = [self._current_start.assign(start),
-                   self._frames[slot].assign(items.observation[0, ..., -1]),
-                   self._episode_start[slot].assign(start)]
+                   self._frames.scatter_update(tf.IndexedSlices(
+                       items.observation[..., -1], at)),
+                   self._episode_start.scatter_update(tf.IndexedSlices(start[None], at))]
         others = tf.nest.flatten(items._replace(observation=()))
-        updates += [column[slot].assign(value[0]) for column, value in zip(self._columns, others)]
+        updates += [column.scatter_update(tf.IndexedSlices(value[:1], at))
+                    for column, value in zip(self._columns, others)]
         with tf.control_dependencies(updates):
             return self._last_id.assign(item_id)
 
@@ -131,8 +149,14 @@ class FrameStackReplayBuffer(_replay_buffer_base()):
 
         starts = tf.gather(self._episode_start, ids % self._max_length)
         offsets = tf.range(self._stack_size - 1, -1, -1, dtype=tf.int64)  # 3, 2, 1, 0
-        frame_ids = tf.maximum(ids[..., None] - offsets, starts[..., None])
-        frames = tf.gather(self._frames, frame_ids % self._max_length)  # [..., stack, h, w]
+        frame_ids = tf.maximum(ids[..., None] - offsets, starts[..., None]) % self._max_length
+        op = self._stack_frames_op()
+        if op is not None:
+            # One pass: the compiled op reads the variable itself (no copy) and
+            # writes each pixel's four frames side by side.
+            with tf.device(self._frames.device):
+                return op(self._frames.handle, frame_ids)
+        frames = tf.gather(self._frames, frame_ids)  # [..., stack, h, w]
         if self._stack_size == 4 and self._frames.dtype == tf.uint8:
             return _pack_bytes(frames)  # about 2.5x faster than the transpose below
         # Other stacks: a 3-D transpose of the flattened pixels, about twice as
@@ -142,6 +166,20 @@ class FrameStackReplayBuffer(_replay_buffer_base()):
         stacked = tf.transpose(flat, [0, 2, 1])
         return tf.reshape(stacked, [*ids.shape.as_list(), *self._frames.shape[1:],
                                     self._stack_size])
+
+    def _stack_frames_op(self):
+        """The compiled op when it applies here (4 uint8 frames on the CPU), else None."""
+        import tensorflow as tf
+
+        from rlbook.frame_replay_op import stack_frames_op
+
+        if not getattr(self, "_compiled_op", True):
+            return None
+        if self._stack_size != 4 or self._frames.dtype != tf.uint8:
+            return None
+        if tf.DeviceSpec.from_string(self._frames.device).device_type not in (None, "CPU"):
+            return None
+        return stack_frames_op()
 
     def _get_next(self, sample_batch_size, num_steps, time_stacked):
         import tensorflow as tf
