@@ -277,7 +277,7 @@ def train_eval(
     from rlbook.widgets.live import live_curve
 
     live = live_curve(live_plot, title=f"DQN on {env_name}", xlabel="Train step",
-                      ylabel="Average return", window=1)
+                      ylabel="Average return", window=1, target=stop_return)
     started = time.perf_counter()
     device = describe()
     tf.random.set_seed(seed)

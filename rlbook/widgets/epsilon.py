@@ -94,7 +94,6 @@ class EpsilonExplorer:
         self.fill = None
         self.axes.set(xlabel="Episode", ylabel="epsilon", ylim=(0, 1.05))
         self.axes.grid(alpha=0.3)
-        self.figure.tight_layout()
         self.widget = w.VBox([*self.controls.values(), self.summary, self.image])
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
@@ -121,6 +120,7 @@ class EpsilonExplorer:
         self.axes.set_xlim(0, len(epsilons))
         self.axes.set_title(f"{params['kind']} decay to {params['epsilon_min']:.3f} "
                             f"over {params['decay_episodes']} episodes")
+        self.figure.tight_layout()  # the title changes length
         self.summary.value = (
             f"<b>Expected fraction of random actions: {self.fraction:.3f}</b> "
             f"({html.escape(str(round(self.fraction * 100, 1)))}% of "

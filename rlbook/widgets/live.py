@@ -37,7 +37,8 @@ class LiveCurve:
     max_share: the most of the run's time drawing may take (0.1). Drawing a
         PNG costs 0.05-0.5 s on a busy laptop, so after a slow drawing the
         next one waits longer than ``min_interval``: ``cost * (1 - max_share)
-        / max_share`` seconds. Training is never slowed by more than ~10%.
+        / max_share`` seconds, so drawing slows training by at most ~10%
+        (apart from the first and the final drawing).
     clock: the time source, ``time.monotonic`` by default (tests pass their own).
     """
 
@@ -126,7 +127,8 @@ class LiveCurve:
             if window > 1:
                 line, = axes.plot(xs, values, alpha=0.25)
                 axes.plot(xs, moving_average(values, window), color=line.get_color(),
-                          label=f"{name or 'mean'} ({window}-point mean)")
+                          label=f"{name} ({window}-point mean)" if name
+                          else f"{window}-point moving average")
             else:
                 axes.plot(xs, values, marker="o" if len(values) < 30 else None,
                           label=name or None)
@@ -134,7 +136,7 @@ class LiveCurve:
             axes.axhline(self.target, color="gray", linestyle="--", linewidth=1)
         last = [f"{name + ': ' if name else ''}{values[-1]:.1f}"
                 for name, (_, values) in self.series.items() if values]
-        title = (self.title + " - " if self.title else "") + "last " + ", ".join(last)
+        title = (self.title + " · " if self.title else "") + "last: " + ", ".join(last)
         axes.set(xlabel=self.xlabel, ylabel=self.ylabel, title=title)
         axes.grid(alpha=0.3)
         if any(line.get_label() and not line.get_label().startswith("_")
