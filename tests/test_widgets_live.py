@@ -105,9 +105,40 @@ def test_bad_values_and_live_plot_arguments_are_refused():
 
 def test_trainers_refuse_a_bad_live_plot():
     from rlbook import pg
+    from rlbook.dqn import train_dqn
+    from rlbook.tfagents_train import train_eval
 
     with pytest.raises(TypeError, match="live_plot"):
         pg.train_reinforce("CartPole-v1", n_iterations=1, live_plot="yes", progress=False)
+    with pytest.raises(TypeError, match="live_plot"):
+        train_dqn(n_episodes=1, live_plot="yes", progress=False)
+    with pytest.raises(TypeError, match="live_plot"):
+        train_eval(None, live_plot=1, progress=False)
+
+
+def test_train_dqn_feeds_a_shared_curve_one_series_per_run():
+    from rlbook.dqn import train_dqn
+
+    curve = LiveCurve(min_interval=60.0)
+    runs = {name: train_dqn(n_episodes=4, warmup_episodes=2, max_steps=30, seed=seed,
+                            desc=name, live_plot=curve, progress=False)
+            for name, seed in (("A", 0), ("B", 1))}
+    for name, result in runs.items():
+        assert curve.series[name][1] == list(result.returns)
+    assert curve.n_draws == 3 and not curve._dirty  # the first value, then each run's end
+
+
+def test_train_eval_draws_its_evaluations():
+    from rlbook.tfagents_train import train_eval
+
+    curve = LiveCurve(min_interval=0.0)
+    result = train_eval(None, "CartPole-v0", num_iterations=200, iterations_per_call=50,
+                        initial_collect_steps=100, batch_size=32, eval_interval=100,
+                        num_eval_episodes=2, log_interval=50, export_policy=False,
+                        progress=False, live_plot=curve)
+    xs, values = curve.series[""]
+    assert xs == [0, 100, 200] == result.history.eval_steps
+    assert values == result.history.average_returns
 
 
 class RecordingClient(NotebookClient):
