@@ -122,21 +122,27 @@ class LiveCurve:
 
         figure = Figure(figsize=(7, 3.2))
         axes = figure.add_subplot()
+        several = len(self.series) > 1
         for name, (xs, values) in self.series.items():
             window = self.window or max(1, len(values) // 20)
+            # Several runs on one plot: their raw values would hide each other.
+            label = f"{name}: last {values[-1]:.1f}" if name else None
             if window > 1:
-                line, = axes.plot(xs, values, alpha=0.25)
-                axes.plot(xs, moving_average(values, window), color=line.get_color(),
-                          label=f"{name} ({window}-point mean)" if name
-                          else f"{window}-point moving average")
+                smooth = moving_average(values, window)
+                if several:
+                    axes.plot(xs, smooth, label=f"{label} ({window}-point mean)")
+                else:
+                    line, = axes.plot(xs, values, alpha=0.25)
+                    axes.plot(xs, smooth, color=line.get_color(),
+                              label=f"{window}-point moving average")
             else:
-                axes.plot(xs, values, marker="o" if len(values) < 30 else None,
-                          label=name or None)
+                axes.plot(xs, values, marker="o" if len(values) < 30 else None, label=label)
         if self.target is not None:
             axes.axhline(self.target, color="gray", linestyle="--", linewidth=1)
-        last = [f"{name + ': ' if name else ''}{values[-1]:.1f}"
-                for name, (_, values) in self.series.items() if values]
-        title = (self.title + " · " if self.title else "") + "last: " + ", ".join(last)
+        title = self.title or ""
+        if not several and self.series:
+            [(_, values)] = self.series.values()
+            title = (title + " · " if title else "") + f"last: {values[-1]:.1f}"
         axes.set(xlabel=self.xlabel, ylabel=self.ylabel, title=title)
         axes.grid(alpha=0.3)
         if any(line.get_label() and not line.get_label().startswith("_")
