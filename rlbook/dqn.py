@@ -191,7 +191,9 @@ def train_dqn(env_id="CartPole-v1", *,
               double=False, dueling=False, prioritized=False,
               zeta=0.6, beta_start=0.4, beta_end=1.0, per_epsilon=1e-6,
               # model selection
-              eval_interval=None, eval_episodes=10):
+              eval_interval=None, eval_episodes=10,
+              # display
+              live_plot=False):
     """Train a DQN on ``env_id`` and return its episode returns and model.
 
     Run:
@@ -243,14 +245,22 @@ def train_dqn(env_id="CartPole-v1", *,
             defaults) and the best weights seen are restored at the end. A
             guard against catastrophic forgetting: DQN often peaks, then
             collapses.
+    Display:
+        live_plot: True draws the episode returns as training runs
+            (``rlbook.widgets.live.LiveCurve``: at most one redraw a second,
+            the final curve kept in the notebook); a LiveCurve adds this run
+            to it as a series named ``desc`` (several runs on one plot).
 
     Returns a :class:`DQNResult` with ``returns`` (shape ``[n_episodes]``).
     """
-    config = {k: v for k, v in locals().items() if k != "progress"}
+    config = {k: v for k, v in locals().items() if k not in ("progress", "live_plot")}
     rlbook.set_seed(seed)
     tf.random.set_seed(seed)
     env = make_env(env_id)
     _check_config(config, env)
+    from rlbook.widgets.live import live_curve
+
+    live = live_curve(live_plot, title=f"DQN on {env_id}", target=max_steps)
     n_inputs, n_actions = env.observation_space.shape[0], int(env.action_space.n)
     rng = np.random.default_rng(seed)
     env.action_space.seed(seed)
@@ -350,6 +360,8 @@ def train_dqn(env_id="CartPole-v1", *,
             if done or total_steps >= budget:
                 break
         returns[episode] = episode_return
+        if live is not None:
+            live.add(episode_return, series=desc)
 
         if train_every_n_steps is None and episode >= warmup_episodes \
                 and len(buffer) >= batch_size:
@@ -372,6 +384,8 @@ def train_dqn(env_id="CartPole-v1", *,
             break
     episodes.close()
     env.close()
+    if live is not None:
+        live.flush()
     if best[1] is not None:
         model.set_weights(best[1])
     return DQNResult(returns=returns, losses=losses, model=model,

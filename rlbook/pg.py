@@ -146,7 +146,7 @@ def _check_positive_int(name, value):
 def train_reinforce(env="CartPole-v1", model=None, *, n_iterations=150,
                     n_episodes_per_update=10, n_max_steps=200, discount_factor=0.95,
                     learning_rate=0.01, optimizer=None, seed=42, progress=True,
-                    callback=None):
+                    callback=None, live_plot=False):
     """Train a policy network with REINFORCE and return its ``ReinforceHistory``.
 
     Arguments
@@ -173,6 +173,9 @@ def train_reinforce(env="CartPole-v1", model=None, *, n_iterations=150,
     progress: show a progress bar (``rlbook.progress``) with the last mean return.
     callback: ``callback(iteration, episode_returns, model)``, called after each
         update with that iteration's returns; return True to stop early.
+    live_plot: True draws the mean return of each iteration as training runs
+        (``rlbook.widgets.live.LiveCurve``, at most one redraw a second, the
+        final curve kept in the notebook); a LiveCurve adds this run to it.
     """
     import tensorflow as tf
 
@@ -191,6 +194,10 @@ def train_reinforce(env="CartPole-v1", model=None, *, n_iterations=150,
         raise TypeError(f"callback must be a function, got {type(callback).__name__}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    from .widgets.live import live_curve
+
+    live = live_curve(live_plot, xlabel="Iteration", ylabel="Mean return", target=n_max_steps,
+                      title="REINFORCE" + (f" on {env}" if isinstance(env, str) else ""))
 
     envs = _make_envs(env, n_episodes_per_update, seed)
     space = envs[0].action_space
@@ -239,20 +246,26 @@ def train_reinforce(env="CartPole-v1", model=None, *, n_iterations=150,
     mean_returns, all_returns = [], []
     started = time.perf_counter()
     bar = progress_bar(range(int(n_iterations)), desc="REINFORCE", disable=not progress)
-    for iteration in bar:
-        obs, actions, rewards = _play_episodes(envs, action_probas, n_episodes_per_update,
-                                               int(n_max_steps), rng)
-        advantages = _advantages(rewards, float(discount_factor))
-        update(np.asarray(obs, np.float32), np.asarray(actions, np.int32),
-               advantages.astype(np.float32))
-        returns = np.array([np.sum(r) for r in rewards], dtype=np.float64)
-        all_returns.append(returns)
-        mean_returns.append(returns.mean())
-        if progress:
-            bar.set_postfix(mean_return=f"{returns.mean():.1f}")
-        if callback is not None and callback(iteration, returns, model):
-            break
-    bar.close()
+    try:
+        for iteration in bar:
+            obs, actions, rewards = _play_episodes(envs, action_probas, n_episodes_per_update,
+                                                   int(n_max_steps), rng)
+            advantages = _advantages(rewards, float(discount_factor))
+            update(np.asarray(obs, np.float32), np.asarray(actions, np.int32),
+                   advantages.astype(np.float32))
+            returns = np.array([np.sum(r) for r in rewards], dtype=np.float64)
+            all_returns.append(returns)
+            mean_returns.append(returns.mean())
+            if progress:
+                bar.set_postfix(mean_return=f"{returns.mean():.1f}")
+            if live is not None:
+                live.add(returns.mean())
+            if callback is not None and callback(iteration, returns, model):
+                break
+    finally:  # an interrupted run still leaves its curve so far
+        bar.close()
+        if live is not None:
+            live.flush()
     config = dict(n_iterations=n_iterations, n_episodes_per_update=n_episodes_per_update,
                   n_max_steps=n_max_steps, discount_factor=discount_factor,
                   learning_rate=learning_rate, seed=seed)

@@ -208,6 +208,7 @@ def train_eval(
     checkpoint_interval=None,
     export_policy=True,
     progress=True,
+    live_plot=False,
 ):
     """Train a DQN agent with TF-Agents; evaluate, checkpoint, export.
 
@@ -242,6 +243,9 @@ def train_eval(
       checkpoint_interval: train steps between checkpoints (None: only at the
         end; needs root_dir). export_policy: save agent.policy with PolicySaver
         to root_dir/policy. progress: draw a progress bar (steps/s, return).
+      live_plot: True draws each evaluation's average return as training runs
+        (rlbook.widgets.live.LiveCurve: at most one redraw a second, the final
+        curve kept in the notebook); a LiveCurve adds this run to it.
 
     Returns a TrainResult with the agent, the History, the environments, the
     replay buffer, the final train step, env steps, ``resumed_from`` (the
@@ -270,6 +274,10 @@ def train_eval(
                          f"time steps), got {initial_collect_steps}")
     if checkpoint_interval and root_dir is None:
         raise ValueError("checkpoint_interval needs a root_dir to write checkpoints into")
+    from rlbook.widgets.live import live_curve
+
+    live = live_curve(live_plot, title=f"DQN on {env_name}", xlabel="Train step",
+                      ylabel="Average return", window=1, target=stop_return)
     started = time.perf_counter()
     device = describe()
     tf.random.set_seed(seed)
@@ -357,6 +365,9 @@ def train_eval(
     if step == 0 and eval_interval:
         history.record_eval(0, evaluate(), int(train_metrics[1].result()),
                             time.perf_counter() - started)
+    if live is not None:  # a resumed run shows its evaluations so far too
+        for eval_step, avg in zip(history.eval_steps, history.average_returns):
+            live.add(avg, x=eval_step)
     while step < num_iterations:
         # Run up to the next boundary where Python has something to do.
         boundary = min([num_iterations] + [(step // k + 1) * k for k in intervals])
@@ -376,6 +387,8 @@ def train_eval(
             history.record_eval(step, avg, int(train_metrics[1].result()),
                                 time.perf_counter() - started)
             bar.set_postfix(loss=f"{loss:.3g}", avg_return=f"{avg:.1f}", refresh=False)
+            if live is not None:
+                live.add(avg, x=step)
             if stop_return is not None and avg >= stop_return:
                 solved_at = step
         if checkpointer is not None and checkpoint_interval and step % checkpoint_interval == 0:
@@ -383,6 +396,8 @@ def train_eval(
         if solved_at is not None:
             break
     bar.close()
+    if live is not None:
+        live.flush()
     if checkpointer is not None:
         save_checkpoint(step)
     policy_dir = None
