@@ -33,6 +33,7 @@ class WidgetCase:
     before: str
     after: str
     timeout_s: float = 60
+    view: str = WIDGET_VIEW  # what marks the output as drawn
 
 
 def press_slider_until(output, readout_at_least, key="ArrowRight", max_presses=60):
@@ -62,6 +63,23 @@ def click_button(label, times):
     return interaction
 
 
+def rerun_and_watch_the_picture(page, output, polls=40):
+    """Run the cell again and sample its picture while it runs: a live curve
+    must be redrawn in place several times before the cell ends."""
+    cell = output.locator("xpath=ancestor::div[contains(@class, 'jp-CodeCell')]").first
+    cell.locator(".jp-InputPrompt").click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("Control+Enter")
+    seen = set()
+    for _ in range(polls):
+        images = output.locator("img")
+        if images.count():
+            seen.add(images.first.get_attribute("src")[-200:])
+        page.wait_for_timeout(200)
+    assert len(seen) >= 3, f"the live curve showed {len(seen)} distinct pictures while running"
+    assert output.locator("img").count() == 1, "the curve should update in place, not stack up"
+
+
 WIDGETS = [
     WidgetCase(
         name="gamma",
@@ -77,6 +95,33 @@ WIDGETS = [
         interact=click_button("right ▶", 3),
         before="step 0 · return 0 ·",
         after="step 3 · return 3 ·"),
+    WidgetCase(
+        name="epsilon_explorer",
+        code=("from rlbook.widgets.epsilon import epsilon_explorer\n"
+              "epsilon_explorer()"),
+        interact=click_button("exponential", 1),
+        before="Expected fraction of random actions: 0.419",
+        after="Expected fraction of random actions: 0.182"),
+    WidgetCase(
+        name="sweep_explorer",
+        code=("from rlbook.widgets.sweeps import sweep_explorer\n"
+              "sweep_explorer()"),
+        interact=click_button("10,000", 1),
+        before="Mean return of the last 50 episodes: 136.0",
+        after="Mean return of the last 50 episodes: 195.9"),
+    WidgetCase(
+        name="live_curve",
+        code=("import time\n"
+              "from rlbook.widgets.live import LiveCurve\n"
+              "with LiveCurve(title='a live learning curve', min_interval=0.5) as live:\n"
+              "    for episode in range(16):\n"
+              "        live.add(10 * episode + 5 * (episode % 3))\n"
+              "        time.sleep(0.5)\n"
+              "print('training done')"),
+        interact=rerun_and_watch_the_picture,
+        before="training done",
+        after="training done",
+        view="img"),
 ]
 
 
@@ -114,7 +159,7 @@ def test_every_widget_renders_and_reacts_in_jupyterlab(root, tmp_path):
             output = cells.nth(index).locator(".jp-OutputArea").first
             output.scroll_into_view_if_needed()
             try:
-                output.locator(WIDGET_VIEW).first.wait_for(timeout=case.timeout_s * 1000)
+                output.locator(case.view).first.wait_for(timeout=case.timeout_s * 1000)
                 text = output.inner_text()
                 assert "Error displaying widget" not in text, text
                 assert "Traceback" not in text, text
