@@ -40,6 +40,10 @@ if "tensorflow" in sys.modules and os.environ["TF_USE_LEGACY_KERAS"] == "1":
         )
 
 from .config import legacy_keras_active, pick, quick_mode, set_seed  # noqa: E402  (light modules)
+from . import compat  # noqa: E402
+
+# tf-agents 0.19 and gym 0.23 under NumPy 2: corrected as their modules load.
+compat.install()
 
 def __getattr__(name):
     # Lazy submodules (rlbook.video, rlbook.dqn, ...) keep `import rlbook`
