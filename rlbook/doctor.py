@@ -19,7 +19,10 @@ import numpy as np
 
 OK, FAIL, INFO = "ok", "FAIL", "info"
 LOCK_NAME = "requirements.lock"
-LOCK_PYTHON = (3, 11)
+SUPPORTED_PYTHONS = ((3, 11), (3, 12), (3, 13))
+# tf-agents 0.19's own pins that the workbook overrides on purpose
+# (requirements-nodeps.in): `pip check` reports them, and nothing else may fail.
+OVERRIDDEN_PINS = ("pygame==2.1.3", "typing-extensions==4.5.0", "tensorflow-probability~=0.23.0")
 
 
 @dataclass
@@ -53,14 +56,25 @@ def find_lock(start=None):
 
 
 def read_lock(path):
-    """``{canonical name: version}`` from a pip-freeze style lock file."""
+    """``{canonical name: version}`` from a pip-freeze style lock file.
+
+    Lines with an environment marker (``name==1.0 ; python_version == "3.12"``)
+    count only where the marker holds for this interpreter.
+    """
+    try:
+        from packaging.markers import Marker
+    except ImportError:  # a bare environment: pip carries its own copy
+        from pip._vendor.packaging.markers import Marker
     pins = {}
     for number, line in enumerate(Path(path).read_text().splitlines(), 1):
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
+        line, _, marker = line.partition(";")
         if "==" not in line:
-            raise ValueError(f"{path}:{number}: expected name==version, got {line!r}")
+            raise ValueError(f"{path}:{number}: expected name==version, got {line.strip()!r}")
+        if marker.strip() and not Marker(marker.strip()).evaluate():
+            continue
         name, version = line.split("==", 1)
         pins[_canonical(name.strip())] = version.strip()
     return pins
@@ -76,12 +90,74 @@ def on_colab():
 
 def check_python():
     version = ".".join(map(str, sys.version_info[:3]))
-    if sys.version_info[:2] == LOCK_PYTHON:
-        return Finding("python", OK, f"{version} (the lock is for 3.11)", brief=f"Python {version}")
+    supported = ", ".join("%d.%d" % v for v in SUPPORTED_PYTHONS)
+    if sys.version_info[:2] in SUPPORTED_PYTHONS:
+        return Finding("python", OK, f"{version} (supported: {supported})",
+                       brief=f"Python {version}")
     if on_colab():
         return Finding("python", INFO, f"{version} on Colab: rlbook.colab installs a matching stack")
-    return Finding("python", FAIL, f"{version}, but requirements.lock is for Python 3.11",
-                   "make clean setup PYTHON=/path/to/python3.11")
+    return Finding("python", FAIL, f"{version}, but the workbook supports Python {supported}",
+                   "make clean setup PYTHON=/path/to/python3.12 (any of " + supported + ")")
+
+
+def check_numpy(quick=False):
+    """NumPy in use and the corrections rlbook.compat made for it."""
+    import importlib
+
+    from rlbook import compat
+
+    if not quick:  # load the corrected modules, so "applied" is proven, not promised
+        for correction in compat.CORRECTIONS:
+            if correction.state == "waiting":
+                try:
+                    importlib.import_module(correction.module)
+                except ImportError:
+                    pass
+    states = compat.status()
+    broken = [(name, state, reason) for name, state, reason in states
+              if state.startswith(("off", "failed"))]
+    applied = [name for name, state, _ in states if state == "applied"]
+    waiting = [name for name, state, _ in states if state == "waiting"]
+    summary = f"numpy {np.__version__}"
+    if compat.NUMPY < (2, 0):
+        return Finding("numpy", FAIL, f"{summary}: the workbook needs NumPy 2",
+                       f"{sys.executable} -m pip install -r requirements.lock (or 'numpy>=2')")
+    if broken:
+        name, state, reason = broken[0]
+        fix = (f"unset {compat.DISABLE_ENV_VAR} and restart the kernel" if state.startswith("off")
+               else f"{sys.executable} -m pip install -r requirements.lock")
+        return Finding("numpy", FAIL, f"{summary}; tf-agents/gym correction '{name}' is {state}: "
+                       f"{reason}", fix)
+    parts = []
+    if applied:
+        parts.append("corrections applied: " + ", ".join(applied))
+    if waiting:
+        parts.append("armed until first import: " + ", ".join(waiting))
+    if not parts:
+        parts.append("no corrections needed")
+    return Finding("numpy", OK, f"{summary}; " + "; ".join(parts), brief=summary)
+
+
+def pip_check_problems():
+    """`pip check` lines, less tf-agents' pins that the workbook overrides."""
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-m", "pip", "check"], capture_output=True, text=True)
+    lines = [line for line in out.stdout.splitlines() if line.strip()
+             and not line.lower().startswith("no broken requirements")]
+    return [line for line in lines
+            if not (line.startswith("tf-agents ") and any(
+                f"has requirement {pin}," in line for pin in OVERRIDDEN_PINS))]
+
+
+def check_dependencies():
+    problems = pip_check_problems()
+    if not problems:
+        return Finding("dependencies", OK, "pip check: consistent (tf-agents' pygame, "
+                       "typing-extensions and TF-Probability pins are overridden on purpose)")
+    return Finding("dependencies", FAIL, f"pip check: {problems[0]}"
+                   + (f" and {len(problems) - 1} more" if len(problems) > 1 else ""),
+                   f"{sys.executable} -m pip install --no-deps -r requirements.lock")
 
 
 def check_packages(lock=None):
@@ -99,7 +175,7 @@ def check_packages(lock=None):
                        brief=f"{len(pins)} packages as locked")
     shown = ", ".join(wrong[:4]) + (f" and {len(wrong) - 4} more" if len(wrong) > 4 else "")
     return Finding("packages", FAIL, f"{len(wrong)} differ from {lock}: {shown}",
-                   f"{sys.executable} -m pip install -r {lock}")
+                   f"{sys.executable} -m pip install --no-deps -r {lock}")
 
 
 def check_legacy_keras(quick=False):
@@ -239,10 +315,10 @@ def check_memory(available=None):
 # --- running them -------------------------------------------------------------
 
 def run_checks(quick=False, lock=None):
-    findings = [check_python(), check_packages(lock), check_legacy_keras(quick),
+    findings = [check_python(), check_numpy(quick), check_packages(lock), check_legacy_keras(quick),
                 check_atari_roms(), check_video(quick), check_display(), check_memory()]
     if not quick:
-        findings.append(check_gpu())
+        findings += [check_dependencies(), check_gpu()]
     return findings
 
 
@@ -269,3 +345,15 @@ def check(quick=False, lock=None, show=True):
     if show:
         print(format_report(findings, quick=quick))
     return findings
+
+
+if __name__ == "__main__":
+    # `python -m rlbook.doctor --dependencies`: the set-up's pip check.
+    if sys.argv[1:] == ["--dependencies"]:
+        finding = check_dependencies()
+        print(f"{finding.status}: {finding.detail}")
+        if finding.status == FAIL:
+            print("\n".join("  " + line for line in pip_check_problems()))
+            sys.exit(1)
+    else:
+        sys.exit(1 if any(f.status == FAIL for f in check()) else 0)

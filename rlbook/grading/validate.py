@@ -36,8 +36,12 @@ def _last_error_line(cell):
     return ""
 
 
-def validate(path, timeout=600):
-    """Execute ``path`` as nbgrader validates it and report every graded cell."""
+def validate(path, timeout=600, kernel_name=None):
+    """Execute ``path`` as nbgrader validates it and report every graded cell.
+
+    ``kernel_name`` picks another kernelspec than the notebook's own (the
+    Colab-replica test runs chapters in a kernel of the replica's Python).
+    """
     from nbgrader import utils
     from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, Execute
     from traitlets.config import Config
@@ -48,6 +52,8 @@ def validate(path, timeout=600):
     notebook = nbformat.read(str(path), as_version=4)
     config = Config()
     config.Execute.timeout = timeout
+    if kernel_name:
+        config.Execute.kernel_name = kernel_name
     resources = {"metadata": {"path": str(path.parent)}}
     with utils.setenv(NBGRADER_VALIDATING="1", NBGRADER_EXECUTION="validate"):
         cwd = os.getcwd()
