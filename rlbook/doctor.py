@@ -19,6 +19,7 @@ import numpy as np
 
 OK, FAIL, INFO = "ok", "FAIL", "info"
 LOCK_NAME = "requirements.lock"
+NODEPS_NAME = "requirements-nodeps.in"
 SUPPORTED_PYTHONS = ((3, 11), (3, 12), (3, 13))
 # tf-agents 0.19's own pins that the workbook overrides on purpose
 # (requirements-nodeps.in): `pip check` reports them, and nothing else may fail.
@@ -157,7 +158,7 @@ def check_dependencies():
                        "typing-extensions and TF-Probability pins are overridden on purpose)")
     return Finding("dependencies", FAIL, f"pip check: {problems[0]}"
                    + (f" and {len(problems) - 1} more" if len(problems) > 1 else ""),
-                   f"{sys.executable} -m pip install --no-deps -r requirements.lock")
+                   f"{sys.executable} -m pip install -r requirements.lock")
 
 
 def check_packages(lock=None):
@@ -167,6 +168,9 @@ def check_packages(lock=None):
     if lock is None:
         return Finding("packages", INFO, f"no {LOCK_NAME} found beside rlbook; versions not compared")
     pins = read_lock(lock)
+    nodeps = lock.with_name(NODEPS_NAME)
+    if nodeps.is_file():  # tf-agents, installed without its own pins
+        pins.update(read_lock(nodeps))
     installed = _installed_versions()
     wrong = [f"{name} {installed.get(name) or 'missing'} (lock: {version})"
              for name, version in sorted(pins.items()) if installed.get(name) != version]
@@ -174,8 +178,10 @@ def check_packages(lock=None):
         return Finding("packages", OK, f"{len(pins)} packages match {lock.name}",
                        brief=f"{len(pins)} packages as locked")
     shown = ", ".join(wrong[:4]) + (f" and {len(wrong) - 4} more" if len(wrong) > 4 else "")
-    return Finding("packages", FAIL, f"{len(wrong)} differ from {lock}: {shown}",
-                   f"{sys.executable} -m pip install --no-deps -r {lock}")
+    fix = f"{sys.executable} -m pip install -r {lock}"
+    if nodeps.is_file():
+        fix += f" && {sys.executable} -m pip install --no-deps -r {nodeps}"
+    return Finding("packages", FAIL, f"{len(wrong)} differ from {lock.name}: {shown}", fix)
 
 
 def check_legacy_keras(quick=False):

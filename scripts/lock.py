@@ -5,8 +5,10 @@ For each interpreter given (one per minor version, `scripts/find-python
 requirements-nodeps.in without dependencies, and is frozen. The freezes are
 merged: a package pinned alike everywhere is one line; one that differs, or
 exists for some versions only, gets a line per version with a
-``python_version`` marker. `make setup` installs the result with --no-deps,
-so the lock must be the whole environment, which a freeze is.
+``python_version`` marker. tf-agents stays out of the lock: every installer
+adds it afterwards with --no-deps from requirements-nodeps.in, so the lock
+itself installs with an ordinary `pip install -r` (conda and repo2docker
+can do nothing else).
 
     python scripts/lock.py /path/python3.11 /path/python3.12 /path/python3.13
 """
@@ -18,12 +20,12 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SKIP = {"pip", "setuptools", "wheel", "rlbook"}
+SKIP = {"pip", "setuptools", "wheel", "rlbook", "tf-agents"}
 HEADER = """\
 # Exact pins that resolve together on Python {versions}; one source of truth:
-# the Makefile, environment.yml and binder/ all install this file, with
-# `pip install --no-deps` (tf-agents' own pins are overridden on purpose, see
-# requirements-nodeps.in). Lines with a python_version marker differ by version.
+# the Makefile, environment.yml and binder/ all install this file, then
+# tf-agents from requirements-nodeps.in with --no-deps (its own pins are
+# overridden on purpose). Lines with a python_version marker differ by version.
 # Regenerate with: make lock
 """
 

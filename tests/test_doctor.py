@@ -27,9 +27,10 @@ def test_quick_check_passes_here_and_imports_no_tensorflow(venv_bin):
 @pytest.mark.slow
 def test_full_check_reports_every_topic(capsys):
     findings = by_name(doctor.check())
-    assert set(findings) == {"python", "packages", "legacy keras", "atari roms", "video",
-                             "display", "memory", "gpu"}
-    for name in ("python", "packages", "legacy keras", "atari roms", "video", "display"):
+    assert set(findings) == {"python", "numpy", "packages", "legacy keras", "atari roms", "video",
+                             "display", "memory", "dependencies", "gpu"}
+    for name in ("python", "numpy", "packages", "legacy keras", "atari roms", "video", "display",
+                 "dependencies"):
         assert findings[name].status == doctor.OK, findings[name]
     assert "mp4 encoded" in findings["video"].detail
     assert findings["gpu"].status in (doctor.OK, doctor.INFO)
@@ -39,16 +40,21 @@ def test_full_check_reports_every_topic(capsys):
 
 
 def test_a_version_mismatch_is_reported_with_its_fix(root, tmp_path, venv_bin):
+    import numpy as np
+
     lock = tmp_path / "requirements.lock"
     text = (root / "requirements.lock").read_text()
-    assert "numpy==1.26.4\n" in text
-    lock.write_text(text.replace("numpy==1.26.4\n", "numpy==1.26.3\n")
+    assert f"numpy=={np.__version__}\n" in text
+    lock.write_text(text.replace(f"numpy=={np.__version__}\n", "numpy==2.0.1\n")
                     + "not-a-real-package-rlbook==1.0\n")
+    (tmp_path / "requirements-nodeps.in").write_text("tf-agents==0.18.0\n")
     finding = doctor.check_packages(lock)
     assert finding.status == doctor.FAIL
-    assert "numpy 1.26.4 (lock: 1.26.3)" in finding.detail
+    assert f"numpy {np.__version__} (lock: 2.0.1)" in finding.detail
     assert "not-a-real-package-rlbook missing (lock: 1.0)" in finding.detail
-    assert finding.fix == f"{sys.executable} -m pip install -r {lock}"
+    assert "tf-agents 0.19.0 (lock: 0.18.0)" in finding.detail
+    assert finding.fix == (f"{sys.executable} -m pip install -r {lock} && {sys.executable} "
+                           f"-m pip install --no-deps -r {tmp_path / 'requirements-nodeps.in'}")
 
     # The command prints the problem with its fix and exits 1.
     out = subprocess.run([str(venv_bin / "rlbook"), "doctor", "--quick", "--lock", str(lock)],
@@ -57,9 +63,63 @@ def test_a_version_mismatch_is_reported_with_its_fix(root, tmp_path, venv_bin):
     assert "FAIL  packages" in out.stdout and f"fix: {sys.executable} -m pip install -r" in out.stdout
 
 
+def test_lock_lines_for_another_python_are_skipped(tmp_path):
+    lock = tmp_path / "requirements.lock"
+    lock.write_text('numpy==2.4.6\n'
+                    'exceptiongroup==1.0 ; python_version == "3.9"\n'
+                    f'six==1.17.0 ; python_version == "{sys.version_info[0]}.{sys.version_info[1]}"\n')
+    assert doctor.read_lock(lock) == {"numpy": "2.4.6", "six": "1.17.0"}
+
+
+def test_python_versions_outside_3_11_to_3_13_fail(monkeypatch):
+    assert doctor.check_python().status == doctor.OK
+    monkeypatch.setattr(sys, "version_info", (3, 10, 13, "final", 0))
+    finding = doctor.check_python()
+    assert finding.status == doctor.FAIL and "3.11, 3.12, 3.13" in finding.detail
+
+
+def run_doctor_numpy(venv_bin, **env):
+    import os
+
+    code = ("import rlbook.doctor as d; f = d.check_numpy(quick=False); "
+            "print(f.status, '|', f.detail, '|', f.fix)")
+    out = subprocess.run([str(venv_bin / "python"), "-c", code], capture_output=True, text=True,
+                         env={**os.environ, **env}, timeout=300)
+    return out.stdout.strip().splitlines()[-1].split(" | ")
+
+
+@pytest.mark.slow
+def test_numpy_and_the_corrections_are_reported(venv_bin):
+    status, detail, _ = run_doctor_numpy(venv_bin)
+    import numpy as np
+
+    assert status == "ok" and f"numpy {np.__version__}" in detail
+    assert "corrections applied: uint8 spec sampling" in detail
+
+
+@pytest.mark.slow
+def test_tf_agents_under_numpy_2_without_the_corrections_fails_with_the_fix(venv_bin):
+    status, detail, fix = run_doctor_numpy(venv_bin, RLBOOK_COMPAT="0")
+    assert status == "FAIL"
+    assert "uint8 spec sampling" in detail and "RLBOOK_COMPAT=0" in detail
+    assert "unset RLBOOK_COMPAT" in fix
+
+
+def test_pip_check_problems_keep_real_conflicts(monkeypatch):
+    class Result:
+        stdout = ("tf-agents 0.19.0 has requirement pygame==2.1.3, but you have pygame 2.6.1.\n"
+                  "tf-agents 0.19.0 has requirement gym<=0.23.0, but you have gym 0.26.2.\n"
+                  "nbgrader 0.9.6 requires jupyterlab, which is not installed.\n")
+
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: Result())
+    assert doctor.pip_check_problems() == [
+        "tf-agents 0.19.0 has requirement gym<=0.23.0, but you have gym 0.26.2.",
+        "nbgrader 0.9.6 requires jupyterlab, which is not installed."]
+
+
 def test_a_malformed_lock_says_which_line(tmp_path):
     lock = tmp_path / "requirements.lock"
-    lock.write_text("numpy==1.26.4\nnumpy>=1.2\n")
+    lock.write_text("numpy==2.4.6\nnumpy>=1.2\n")
     with pytest.raises(ValueError, match=r"requirements.lock:2: expected name==version"):
         doctor.read_lock(lock)
 
