@@ -55,7 +55,7 @@ class PeakSampler(threading.Thread):
             self.stopped.wait(self.every)
 
 
-def run_chapter(source, mode, timeout):
+def run_chapter(source, mode, timeout, per_cell=False):
     notebook = nbformat.read(str(source), as_version=4)
     os.environ["RLBOOK_QUICK"] = MODES[mode]
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
@@ -67,7 +67,12 @@ def run_chapter(source, mode, timeout):
         error = ""
         try:
             for index, cell in enumerate(notebook.cells):
+                cell_started = time.perf_counter()
                 client.execute_cell(cell, index)
+                if per_cell and cell.cell_type == "code":
+                    print(f"    cell {index:>2}: {time.perf_counter() - cell_started:6.1f} s, "
+                          f"now {tree_rss(sampler.process) / 1e9:.2f} GB, "
+                          f"peak so far {sampler.peak / 1e9:.2f} GB", flush=True)
         except Exception as exc:  # report it in the table, go on with the next chapter
             error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:80] if str(exc) else ''}"
         sampler.stopped.set()
@@ -80,6 +85,7 @@ def main():
     parser.add_argument("--modes", nargs="+", choices=sorted(MODES), default=["learner", "quick"])
     parser.add_argument("--chapters", nargs="+", default=None, help="e.g. 01 05 (default: all)")
     parser.add_argument("--timeout", type=int, default=1800, help="per-cell limit in seconds")
+    parser.add_argument("--per-cell", action="store_true", help="print time and memory per cell")
     args = parser.parse_args()
     sources = sorted(ROOT.glob("solutions/*/*.ipynb"))
     if args.chapters:
@@ -90,7 +96,7 @@ def main():
     rows = []
     for source in sources:
         for mode in args.modes:
-            wall, peak, error = run_chapter(source, mode, args.timeout)
+            wall, peak, error = run_chapter(source, mode, args.timeout, args.per_cell)
             rows.append((source.parent.name, mode, wall, peak, error))
             print(f"{source.parent.name:<28} {mode:<8} {wall:>7.0f}s {peak / 1e9:>7.2f}GB "
                   f"{peak / BUDGET:>8.2f}  {error or ('fits' if peak < BUDGET else 'OVER')}",
