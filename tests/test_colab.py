@@ -146,7 +146,8 @@ def test_launch_cell_installs_once_without_a_restart(replica):
         assert version_of(after, name) == version_of(before, name), name
     assert version_of(after, "tf-agents") == "0.19.0"
     assert version_of(after, "gym") == "0.23.0"
-    assert version_of(after, "rlbook") is not None, "the launch cell must install rlbook"
+    # A local source freezes as `rlbook @ file:///...`.
+    assert re.search(r"^rlbook( @ |==)", after, re.MULTILINE), "the launch cell must install rlbook"
     assert "pygame==2.1.3" not in after
     assert "rlbook doctor (quick)" in log, log[-4000:]
 
