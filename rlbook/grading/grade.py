@@ -118,6 +118,10 @@ class _Grader:
             tasks = {}
             for student, subs in sorted(by_student.items()):
                 for submission in subs:
+                    release = instructor_source(self.out / "release", self.assignment,
+                                                submission.notebook)
+                    self.found[student]["flags"] += [
+                        str(f) for f in tamper.metadata_findings(submission.content, release)]
                     task = self.prepare(student, submission.notebook)
                     if task is None:
                         self.finish_notebook(student)
@@ -225,9 +229,8 @@ def _new_evidence(static, runtime):
     said = " ".join(static)
     fresh = []
     for item in runtime:
-        name = item.split(" ")[0].strip("`")
-        short = name.rsplit(".", 1)[-1]
-        if name not in said and short + " " not in said and f".{short} " not in said:
+        name = item.split(" was ")[0].split(" says ")[0]
+        if name.startswith("`") or f"changes {name} " not in said:
             fresh.append(item + " (found by the probe after the notebook ran)")
     return fresh
 

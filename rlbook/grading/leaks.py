@@ -17,6 +17,7 @@ import html
 import json
 import re
 
+import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
@@ -83,8 +84,8 @@ def scrub(nb, secrets):
             output.evalue = NOTE
             output.traceback = [f"{output.ename}: {NOTE}"]
         else:
-            nb.cells[index].outputs[number] = {"output_type": "stream", "name": "stdout",
-                                               "text": NOTE + "\n"}
+            nb.cells[index].outputs[number] = nbformat.v4.new_output(
+                "stream", name="stdout", text=NOTE + "\n")
     return nb
 
 

@@ -52,7 +52,8 @@ class Finding:
     line: int
 
     def __str__(self):
-        return f"{self.what} ({self.cell}, line {self.line})"
+        where = f"{self.cell}, line {self.line}" if self.line else self.cell
+        return f"{self.what} ({where})"
 
 
 def cell_label(cell, index):
@@ -198,6 +199,32 @@ class Context:
                  for entry in _top_level_bindings(tree)}
         self.protected = (bound & read) | set(self.aliases)
         self.released_sources = {c.source for c in released.cells if c.cell_type == "code"}
+
+
+# Cell metadata a notebook front end writes by itself (folding, timing).
+FRONT_END_KEYS = {"nbgrader", "collapsed", "scrolled", "jupyter", "execution", "trusted",
+                  "editable", "deletable", "vscode", "ExecuteTime", "id"}
+
+
+def metadata_findings(submitted, released):
+    """Test cells whose tags or other metadata the submission changed (they
+    run with the instructor's anyway; see restore.py)."""
+    tests = {grade_id(c): c for c in released.cells if grade_id(c)
+             and (c.metadata.get("nbgrader") or {}).get("grade")
+             and not (c.metadata.get("nbgrader") or {}).get("solution")}
+    findings = []
+    for index, cell in enumerate(submitted.cells):
+        original = tests.get(grade_id(cell))
+        if original is None:
+            continue
+        theirs = {k: v for k, v in cell.metadata.items() if k not in FRONT_END_KEYS}
+        ours = {k: v for k, v in original.metadata.items() if k not in FRONT_END_KEYS}
+        if theirs != ours:
+            changed = sorted(k for k in set(theirs) | set(ours) if theirs.get(k) != ours.get(k))
+            detail = ", ".join(f"{k}={theirs.get(k)!r}" for k in changed)
+            findings.append(Finding(f"changed the metadata of a test cell ({detail})",
+                                    grade_id(cell), 0))
+    return findings
 
 
 def student_cells(nb, context):

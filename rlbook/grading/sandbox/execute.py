@@ -26,6 +26,31 @@ import nbformat
 from .limits import Limits
 
 KERNEL_LOG_TAIL = 4000
+# What one cell's outputs may weigh in the executor. A cell printing without
+# end would otherwise grow this process until the machine runs out of memory.
+MAX_CELL_OUTPUT = 8 * 2**20
+TRUNCATED = "\n[the grader kept the first {mb} MB of this cell's output and dropped the rest]\n"
+
+
+def _capped_client_class():
+    from nbclient import NotebookClient
+
+    class CappedClient(NotebookClient):
+        def output(self, outs, msg, display_id, cell_index):
+            sizes = self.__dict__.setdefault("_rlbook_sizes", {})
+            content = msg.get("content", {})
+            size = len(content.get("text", "")) + sum(
+                len(v) if isinstance(v, str) else 64 for v in (content.get("data") or {}).values())
+            used = sizes.get(cell_index, 0)
+            sizes[cell_index] = used + size
+            if used + size <= MAX_CELL_OUTPUT:
+                return super().output(outs, msg, display_id, cell_index)
+            if used <= MAX_CELL_OUTPUT:
+                outs.append(nbformat.v4.new_output(
+                    "stream", name="stdout", text=TRUNCATED.format(mb=MAX_CELL_OUTPUT // 2**20)))
+            return None
+
+    return CappedClient
 
 
 def execute(notebook, files=None, limits=None, before=(), after=(), private=(),
@@ -97,14 +122,12 @@ class _Run:
         self.watchdog = None
 
     async def go(self):
-        from nbclient import NotebookClient
-
         from .kernel import make_manager
 
         start = time.monotonic()
         deadline = start + self.limits.timeout
         manager = make_manager(self.run_dir, self.limits, self.sandboxed, self.env)
-        client = NotebookClient(
+        client = _capped_client_class()(
             self.nb, km=manager, timeout=self.limits.cell_timeout,
             interrupt_on_timeout=True, allow_errors=True, record_timing=False,
             # After an interrupt the reply carries the error; waiting for a
@@ -185,6 +208,7 @@ class _Run:
         # nbclient stores the cell back at its index: lend it a slot at the end.
         client.on_cell_executed, saved = hook, client.on_cell_executed
         self.nb.cells.append(cell)
+        client.__dict__.get("_rlbook_sizes", {}).pop(len(self.nb.cells) - 1, None)
         try:
             await client.async_execute_cell(cell, len(self.nb.cells) - 1,
                                             store_history=False)
