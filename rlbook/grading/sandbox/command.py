@@ -55,6 +55,8 @@ def bwrap_argv(limits, socket_dir, files_dir, env=None):
              "--size", size, "--tmpfs", HOME,
              "--ro-bind", str(files_dir), FILES,
              "--bind", str(socket_dir), str(socket_dir),
+             # The root bubblewrap builds is a tmpfs: read-only once it is set up.
+             "--remount-ro", "/",
              "--clearenv"]
     for name, value in environment(env).items():
         argv += ["--setenv", name, value]

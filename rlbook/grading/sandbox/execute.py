@@ -36,6 +36,12 @@ def _capped_client_class():
     from nbclient import NotebookClient
 
     class CappedClient(NotebookClient):
+        async def _async_handle_timeout(self, timeout, cell=None):
+            # Remember it, then interrupt and keep waiting: a cell that
+            # ignores the interrupt runs into the whole-notebook deadline.
+            self.__dict__.setdefault("_rlbook_timed_out", set()).add(id(cell))
+            return await super()._async_handle_timeout(timeout, cell)
+
         def output(self, outs, msg, display_id, cell_index):
             sizes = self.__dict__.setdefault("_rlbook_sizes", {})
             content = msg.get("content", {})
@@ -134,10 +140,8 @@ class _Run:
             # busy kernel's last output must not fail the whole notebook.
             iopub_timeout=30, raise_on_iopub_timeout=False,
             startup_timeout=min(120, self.limits.timeout), shutdown_kernel="immediate",
-            error_on_timeout={"ename": "CellTimeoutError", "evalue": "",
-                              "traceback": ["CellTimeoutError: interrupted at the "
-                                            "per-cell time limit"]},
             on_cell_executed=self._executed)
+        self.client = client
         log_path = self.run_dir / "kernel.log"
         extra = {"before": [], "after": []}
         with open(log_path, "wb") as log:
@@ -185,6 +189,11 @@ class _Run:
 
     async def _executed(self, cell, cell_index, execute_reply):
         content = execute_reply["content"]
+        if id(cell) in self.client.__dict__.get("_rlbook_timed_out", ()):
+            cell.outputs.append(nbformat.v4.new_output(
+                "error", ename="CellTimeoutError", evalue="",
+                traceback=["CellTimeoutError: interrupted at the per-cell time limit "
+                           f"of {self.limits.cell_timeout:g} s"]))
         if 0 <= cell_index < len(self.replies) and cell is self.nb.cells[cell_index]:
             self.replies[cell_index] = content.get("status")
         if content.get("status") == "error" and not any(
