@@ -253,8 +253,7 @@ def _scan_cell(tree, context):
     aliases.update(module_aliases([_Cell(ast.unparse(tree))]))
     for node in ast.walk(tree):
         # ip = get_ipython(): ip now stands for the shell.
-        if isinstance(node, ast.Assign) and _dotted(node.value) is None and \
-                isinstance(node.value, ast.Call) and _dotted(node.value.func) == "get_ipython":
+        if isinstance(node, ast.Assign) and _dotted(node.value) == "<shell>":
             for target in node.targets:
                 if isinstance(target, ast.Name):
                     aliases[target.id] = "IPython shell"
