@@ -258,6 +258,19 @@ def test_validate_and_the_grader_give_the_same_verdicts(graded, corpus, tmp_path
     assert report.errors["test_basic_policy"].startswith("wrote to stderr")
 
 
+@pytest.mark.notebook
+def test_no_sandbox_grades_with_a_warning_on_screen_and_in_the_log(corpus, root, tmp_path):
+    from rlbook.grading.grade import NO_SANDBOX_WARNING
+
+    inbox = corpus.write_zip(tmp_path / "one.zip", names={"alice"})
+    said = []
+    result = grade(inbox, ASSIGNMENT, out=tmp_path / "out", limits=LIMITS, root=root,
+                   sandbox=False, echo=said.append)
+    assert said[0] == NO_SANDBOX_WARNING and "--no-sandbox" in said[0]
+    assert (result.out / "grading.log").read_text().splitlines()[0] == NO_SANDBOX_WARNING
+    assert _rows(result.out / "grades.csv")[0]["total"] == "10"
+
+
 def test_an_empty_zip_is_a_clear_error(root, tmp_path, venv_bin):
     empty = tmp_path / "empty.zip"
     zipfile.ZipFile(empty, "w").close()
