@@ -93,15 +93,16 @@ def test_restored_metadata_comes_from_the_instructor(corpus):
             assert cell.metadata["tags"] == ["skip-execution", "raises-exception"]
 
 
-BASE = {"numpy.allclose": 1, "sys.excepthook": 2,
-        "IPython events.post_execute": [[3, "/lib/site-packages/IPython/x.py"]],
+SITE = "/venv/lib/python3.11/site-packages"
+BASE = {"numpy.allclose": [1, SITE + "/numpy/core/numeric.py"], "sys.excepthook": [2, None],
+        "IPython events.post_execute": {"hooks": [[3, SITE + "/IPython/x.py"]]},
         "aliases": {}}
 
 
 def test_the_probe_names_what_changed():
     now = copy.deepcopy(BASE)
-    now["numpy.allclose"] = 9
-    now["IPython events.post_execute"].append([4, "/tmp/ipykernel_1/123.py"])
+    now["numpy.allclose"] = [9, "/tmp/ipykernel_1/123.py"]
+    now["IPython events.post_execute"]["hooks"].append([4, "/tmp/ipykernel_1/123.py"])
     now["aliases"] = {"np": False, "tf": True}
     assert probe.compare(BASE, now, {"np": "numpy", "tf": "tensorflow"}) == [
         "IPython events.post_execute was changed", "numpy.allclose was rebound",
@@ -110,9 +111,12 @@ def test_the_probe_names_what_changed():
 
 def test_hooks_that_libraries_add_are_not_tampering():
     now = copy.deepcopy(BASE)
-    now["IPython events.post_execute"].append(
-        [5, "/venv/lib/python3.11/site-packages/matplotlib_inline/backend_inline.py"])
+    now["IPython events.post_execute"]["hooks"].append(
+        [5, SITE + "/matplotlib_inline/backend_inline.py"])
+    now["sys.excepthook"] = [6, SITE + "/absl/app.py"]
     assert probe.compare(BASE, now, {}) == []
+    now["sys.excepthook"] = [7, None]              # a builtin put in its place
+    assert probe.compare(BASE, now, {}) == ["sys.excepthook was rebound"]
 
 
 def _stdout(text):

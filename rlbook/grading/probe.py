@@ -30,27 +30,30 @@ def __rlbook_fingerprint(aliases):
     import numpy, numpy.testing
     ip = get_ipython()
 
-    def ident(obj):
-        return id(getattr(obj, "__func__", obj))
-
     def origin(obj):
+        # Identity, and the file its code lives in (a library's or a cell's).
         obj = getattr(obj, "__func__", obj)
         code = getattr(obj, "__code__", None)
-        return [ident(obj), getattr(code, "co_filename", None)]
+        return [id(obj), getattr(code, "co_filename", None)]
+
+    ident = origin
+
+    def hooks(items):
+        return {"hooks": [origin(f) for f in items]}
 
     fp = {}
     for name, value in vars(builtins).items():
         # ipykernel rebinds input() for every request, to forward stdin.
         if not name.startswith("_") and name not in ("input", "raw_input"):
-            fp["builtins." + name] = id(value)
+            fp["builtins." + name] = origin(value)
     for name in ("allclose", "isclose", "array_equal", "array_equiv", "all", "any",
                  "abs", "isnan", "isfinite", "testing"):
-        fp["numpy." + name] = id(getattr(numpy, name, None))
+        fp["numpy." + name] = origin(getattr(numpy, name, None))
     for name in dir(numpy.testing):
         if name.startswith("assert"):
-            fp["numpy.testing." + name] = id(getattr(numpy.testing, name))
+            fp["numpy.testing." + name] = origin(getattr(numpy.testing, name))
     for name in ("isclose", "isnan", "isfinite", "fabs"):
-        fp["math." + name] = id(getattr(math, name))
+        fp["math." + name] = origin(getattr(math, name))
     fp["sys.excepthook"] = ident(sys.excepthook)
     fp["sys.displayhook"] = ident(sys.displayhook)
     fp["sys.settrace"] = ident(sys.settrace)
@@ -59,24 +62,22 @@ def __rlbook_fingerprint(aliases):
     for name in ("gettrace", "getprofile"):
         if hasattr(threading, name):
             fp[f"threading.{name}()"] = ident(getattr(threading, name)())
-    fp["sys.stdout"] = id(sys.stdout)
-    fp["sys.stderr"] = id(sys.stderr)
+    fp["sys.stdout"] = origin(sys.stdout)
+    fp["sys.stderr"] = origin(sys.stderr)
     for name in ("run_cell", "run_cell_async", "run_ast_nodes", "run_code", "showtraceback",
                  "_showtraceback", "showsyntaxerror", "transform_cell", "transform_ast",
                  "set_custom_exc", "CustomTB", "InteractiveTB", "compile", "display_pub",
                  "displayhook", "excepthook"):
         fp["IPython shell." + name] = ident(getattr(ip, name, None))
-    fp["IPython shell.custom_exceptions"] = [id(e) for e in ip.custom_exceptions]
-    fp["IPython shell.input_transformers_cleanup"] = [
-        origin(f) for f in ip.input_transformers_cleanup]
-    fp["IPython shell.input_transformers_post"] = [origin(f) for f in ip.input_transformers_post]
+    fp["IPython shell.custom_exceptions"] = hooks(ip.custom_exceptions)
+    fp["IPython shell.input_transformers_cleanup"] = hooks(ip.input_transformers_cleanup)
+    fp["IPython shell.input_transformers_post"] = hooks(ip.input_transformers_post)
     manager = ip.input_transformer_manager
     for name in ("cleanup_transforms", "line_transforms", "token_transformers"):
-        fp["IPython input_transformer_manager." + name] = [
-            origin(f) for f in getattr(manager, name, [])]
-    fp["IPython shell.ast_transformers"] = [origin(f) for f in ip.ast_transformers]
+        fp["IPython input_transformer_manager." + name] = hooks(getattr(manager, name, []))
+    fp["IPython shell.ast_transformers"] = hooks(ip.ast_transformers)
     for event, callbacks in sorted(ip.events.callbacks.items()):
-        fp["IPython events." + event] = [origin(f) for f in callbacks]
+        fp["IPython events." + event] = hooks(callbacks)
     kernel = getattr(ip, "kernel", None)
     if kernel is not None:
         for name in ("do_execute", "execute_request", "dispatch_shell"):
@@ -170,12 +171,14 @@ def compare(base, now, aliases):
             continue
         if key not in now:
             evidence.append(f"{key} was removed")
-        elif isinstance(value, list):
-            added = [entry for entry in now[key] if entry not in value]
+        elif isinstance(value, dict):
+            before, after = value["hooks"], now[key].get("hooks", [])
+            added = [entry for entry in after if entry not in before]
             if any(not _library_code(entry) for entry in added) or \
-                    any(entry not in now[key] for entry in value):
+                    any(entry not in after for entry in before):
                 evidence.append(f"{key} was changed")
-        elif now[key] != value:
+        elif now[key] != value and not _library_code(now[key]):
+            # A library may replace its own hook; code from a cell may not.
             evidence.append(f"{key} was rebound")
     for name, intact in sorted(now.get("aliases", {}).items()):
         if not intact:
@@ -184,8 +187,8 @@ def compare(base, now, aliases):
 
 
 def _library_code(entry):
-    """A hook added by a library (matplotlib's inline backend registers one
-    when pyplot is imported), not by code typed into a cell."""
+    """Code from an installed library (matplotlib's inline backend registers
+    a hook when pyplot is imported), not code typed into a cell."""
     filename = entry[1] if isinstance(entry, list) and len(entry) > 1 else None
     return bool(filename) and "site-packages" in filename and "ipykernel_" not in filename
 
