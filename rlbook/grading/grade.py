@@ -178,13 +178,13 @@ class _Grader:
         except RuntimeError as exc:
             found["failure"] = f"the grader's integrity probe failed: {exc}"[:400]
             return self.finish_notebook(student)
+        found["flags"] += _new_evidence(found["flags"], evidence)
         context, secrets = self.context(notebook)
         students_cells = {index for index, _ in tamper.student_cells(nb, context)}
         for index, _ in leaks.leaking_outputs(nb, secrets):
             if index in students_cells:
-                evidence.append("printed lines of the hidden tests "
-                                f"({tamper.cell_label(nb.cells[index], index)})")
-        found["flags"] += _new_evidence(found["flags"], evidence)
+                found["flags"].append("printed lines of the hidden tests "
+                                      f"({tamper.cell_label(nb.cells[index], index)})")
         found["notes"] += autograde.limit_notes(nb, self.limits.memory_mb)
         executed.save(self.executed_dir, student, notebook, run)
         self.finish_notebook(student)
