@@ -9,14 +9,18 @@ sqlite gradebook:
 
 prints seconds per submission and the ratios against the anchor side by
 side, and exits 1 unless every run wrote the same grades.csv and
-problems.csv. ``--postgres`` adds a ``--jobs 2`` run on a throwaway
-PostgreSQL. Targets (issue 12): sandbox overhead at most 10%, two jobs at
-least 1.6x the anchor's throughput.
+problems.csv. ``--repeat N`` runs each way N times, interleaved (anchor,
+no sandbox, two jobs, anchor, ...), and reports medians, so that other load
+on the machine falls on all three alike. ``--postgres`` adds a ``--jobs 2``
+run on a throwaway PostgreSQL. Targets (issue 12): sandbox overhead at most
+10%, two jobs at least 1.6x the anchor's throughput.
 
-Run: .venv/bin/python benchmarks/grade_throughput.py [--students 6] [--postgres]
+Run: .venv/bin/python benchmarks/grade_throughput.py [--students 6] [--repeat 1] [--postgres]
 """
 
 import argparse
+import os
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -34,11 +38,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--students", type=int, default=6)
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run each way this many times, interleaved; report medians")
     parser.add_argument("--postgres", action="store_true",
                         help="also grade with --jobs 2 on a throwaway PostgreSQL")
     args = parser.parse_args()
     if args.students < 2:
         parser.error(f"--students must be at least 2, got {args.students}")
+    if args.repeat < 1:
+        parser.error(f"--repeat must be at least 1, got {args.repeat}")
     corpus = Corpus(ROOT)
     # Alternate right and partly wrong answers, so the CSV has something to differ in.
     wrong = corpus.student(sample_action="def sample_action(p, rng):\n    return 1\n")
@@ -54,11 +62,16 @@ def main():
         for n in range(args.students):
             notebook = corpus.student() if n % 2 == 0 else wrong
             nbformat.write(notebook, str(inbox / f"s{n:02d}_{NOTEBOOK}.ipynb"))
-        results = []
-        for number, (label, options) in enumerate(runs):
-            print(f"grading: {label} ...", flush=True)
-            results.append((label, grade(inbox, ASSIGNMENT, out=scratch / f"run{number}",
-                                         limits=limits, root=ROOT, echo=quiet, **options)))
+        seconds = {label: [] for label, _ in runs}
+        outs = []
+        for attempt in range(args.repeat):
+            for number, (label, options) in enumerate(runs):
+                print(f"grading ({attempt + 1}/{args.repeat}): {label} ...", flush=True)
+                run = grade(inbox, ASSIGNMENT, out=scratch / f"run{attempt}-{number}",
+                            limits=limits, root=ROOT, echo=quiet, **options)
+                seconds[label].append(run.seconds)
+                outs.append(run.out)
+        results = [(label, statistics.median(times)) for label, times in seconds.items()]
         if args.postgres:
             import pg_server
 
@@ -66,26 +79,29 @@ def main():
                 sys.exit(f"cannot run --postgres: {pg_server.missing()}")
             with pg_server.server() as url:
                 print("grading: --jobs 2, sandboxed, PostgreSQL ...", flush=True)
-                results.append(("--jobs 2, sandboxed, PostgreSQL", grade(
-                    inbox, ASSIGNMENT, out=scratch / "pg", limits=limits, root=ROOT,
-                    echo=quiet, jobs=2, db_url=url)))
-        csvs = [tuple((run.out / name).read_bytes() for name in ("grades.csv", "problems.csv"))
-                for _, run in results]
-    return report(args.students, results, all(c == csvs[0] for c in csvs))
+                run = grade(inbox, ASSIGNMENT, out=scratch / "pg", limits=limits, root=ROOT,
+                            echo=quiet, jobs=2, db_url=url)
+                results.append(("--jobs 2, sandboxed, PostgreSQL", run.seconds))
+                outs.append(run.out)
+        csvs = [tuple((out / name).read_bytes() for name in ("grades.csv", "problems.csv"))
+                for out in outs]
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
+          f"on {os.cpu_count()} CPUs")
+    return report(args.students, args.repeat, results, all(c == csvs[0] for c in csvs))
 
 
-def report(students, results, same):
-    anchor = results[0][1].seconds / students
+def report(students, repeat, results, same):
+    anchor = results[0][1] / students
     print(f"\n{students} submissions of {ASSIGNMENT}, half right, half partly wrong; "
-          "sqlite unless named")
+          f"sqlite unless named; median of {repeat} run(s) each")
     print(f"{'run':<34} {'s/submission':>12} {'per hour':>9} {'time vs anchor':>15} "
           f"{'throughput vs anchor':>21}")
-    for label, run in results:
-        per = run.seconds / students
+    for label, total in results:
+        per = total / students
         print(f"{label:<34} {per:12.2f} {3600 / per:9.0f} {per / anchor:14.2f}x "
               f"{anchor / per:20.2f}x")
-    no_sandbox = results[1][1].seconds / students
-    two = results[2][1].seconds / students
+    no_sandbox = results[1][1] / students
+    two = results[2][1] / students
     overhead = anchor / no_sandbox - 1
     print(f"sandbox overhead per submission: {overhead:+.1%} (target: at most +10%)")
     print(f"--jobs 2 throughput: {anchor / two:.2f}x the anchor's (target: at least 1.6x)")

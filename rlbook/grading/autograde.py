@@ -28,6 +28,7 @@ class Outcome:
     reason: str = ""
     notes: list = field(default_factory=list)
     flags: list = field(default_factory=list)     # evidence of tampering
+    run_seconds: float = 0.0                       # of ``seconds``, in the sandbox
 
 
 def sanitize_preprocessors():

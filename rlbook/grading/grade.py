@@ -203,7 +203,7 @@ class _Grader:
                                              self.out / "logs")
         outcome = autograde.Outcome(student, graded, found["seconds"] + time.monotonic()
                                     - started, reason or "", found["notes"],
-                                    sorted(dict.fromkeys(found["flags"])))
+                                    sorted(dict.fromkeys(found["flags"])), found["seconds"])
         self.record(outcome)
 
     def record(self, outcome):
@@ -258,7 +258,8 @@ def _finish(result, config, assignment, runs, elapsed, jobs, sandbox, echo):
     result.seconds = elapsed
     (out / "grading.log").write_text(
         ("" if sandbox else NO_SANDBOX_WARNING + "\n")
-        + "".join(f"{o.student}\t{o.seconds:.1f} s\n"
+        + "".join(f"{o.student}\t{o.seconds:.1f} s\t(run {o.run_seconds:.1f} s, "
+                  f"scoring {o.seconds - o.run_seconds:.1f} s)\n"
                   for o in sorted(result.graded, key=lambda o: o.student))
         + timing + "\n")
     flagged = len({p[0] for p in result.problems if p[2] == "flagged"})

@@ -253,6 +253,11 @@ class _Run:
         pid = getattr(self, "launcher_pid", None) or (process.pid if process else None)
         if pid:
             kill(pid)
+            if process is not None:
+                try:
+                    process.wait(timeout=10)   # reap bubblewrap: its sandbox is gone
+                except Exception:  # a stuck exit is the sweep's to finish
+                    pass
             if self.sandboxed and os.geteuid() == 0:
                 sweep(sandbox_uid(pid))
 

@@ -79,11 +79,13 @@ def sweep(uid, wait=5.0):
         return 0
     end = time.monotonic() + wait
     while True:
-        left = [p for p in psutil.process_iter(["uids"])
-                if p.info["uids"] and p.info["uids"].real == uid]
+        # Zombies are dead already; only their parents can clear them.
+        left = [p for p in psutil.process_iter(["uids", "status"])
+                if p.info["uids"] and p.info["uids"].real == uid
+                and p.info["status"] != psutil.STATUS_ZOMBIE]
         if not left or time.monotonic() >= end:
             break
-        time.sleep(0.05)
+        time.sleep(0.02)
     for process in left:
         try:
             process.kill()
