@@ -95,10 +95,11 @@ def sweep(uid, wait=5.0):
 
 
 def survivors():
-    """Processes, anywhere on the machine, that run as some sandbox's user."""
+    """Processes, anywhere on the machine, that still run as some sandbox's
+    user (zombies, already dead, are left out)."""
     found = []
-    for process in psutil.process_iter(["uids", "cmdline"]):
+    for process in psutil.process_iter(["uids", "status"]):
         uids = process.info["uids"]
-        if uids and is_sandbox_uid(uids.real):
+        if uids and is_sandbox_uid(uids.real) and process.info["status"] != psutil.STATUS_ZOMBIE:
             found.append(process)
     return found
