@@ -8,7 +8,7 @@ import html
 import nbformat
 import pytest
 
-from grading_corpus import ASSIGNMENT, NOTEBOOK, Corpus
+from grading_corpus import Corpus
 from rlbook.grading import leaks, probe, restore, tamper
 from rlbook.grading.sandbox import Limits, paths
 
