@@ -42,8 +42,13 @@ def _canonical(name):
 def _installed_versions():
     # One pass over the installed distributions: far faster than one
     # metadata.version() lookup per locked package.
-    return {_canonical(dist.metadata["Name"]): dist.version
-            for dist in metadata.distributions() if dist.metadata["Name"]}
+    # The first one on sys.path is the one an import gets: later ones are
+    # copies vendored elsewhere (setuptools appends its _vendor folder).
+    versions = {}
+    for dist in metadata.distributions():
+        if dist.metadata["Name"]:
+            versions.setdefault(_canonical(dist.metadata["Name"]), dist.version)
+    return versions
 
 
 def find_lock(start=None):
