@@ -149,7 +149,10 @@ def test_the_whole_notebook_deadline_kills_every_process_it_started():
     assert result["failure"]["kind"] == "timeout"
     assert "whole-notebook limit of 12 s" in result["failure"]["message"]
     assert survivors() == []
-    assert psutil.Process().children(recursive=True) == []
+    # Nothing but multiprocessing's resource tracker, which an earlier grading
+    # run in this process may have started (it lives as long as its parent).
+    assert [p for p in psutil.Process().children(recursive=True)
+            if "resource_tracker" not in " ".join(p.cmdline())] == []
 
 
 def test_no_descriptor_of_the_grader_reaches_the_kernel(tmp_path):
