@@ -7,6 +7,7 @@ feedback and the summary it produced.
 """
 
 import csv
+import os
 import sqlite3
 import subprocess
 import zipfile
@@ -215,7 +216,9 @@ def _children():
 def test_no_process_started_by_a_submission_outlives_the_run(graded):
     # The daemon student started sleepers in sessions of their own and a
     # double fork; the fork bomb left dozens of children.
-    assert survivors() == []
+    if os.geteuid() == 0:       # one uid per run; nick's and olga's files never ran
+        assert len(graded.sandbox_uids) == len(EVERYONE) - 2
+    assert survivors(graded.sandbox_uids) == []
     assert _children() == []
 
 
@@ -247,7 +250,7 @@ def test_a_loop_that_swallows_interrupts_hits_the_whole_notebook_limit(corpus, r
     assert [p[2:] for p in result.problems] == [
         ("not graded", "ran past the whole-notebook limit of 40 s; nothing was graded")]
     assert _children() == []
-    assert survivors() == []
+    assert survivors(result.sandbox_uids) == []
 
 
 @pytest.mark.notebook

@@ -42,6 +42,7 @@ class GradingResult:
     summary: str = ""
     seconds: float = 0.0                            # wall time of the autograding
     sandboxed: bool = True
+    sandbox_uids: list = field(default_factory=list)  # the uids its sandboxes ran as
 
 
 def grade(inbox, assignment, out=None, roster=None, limits=None, root=None, echo=print,
@@ -169,6 +170,8 @@ class _Grader:
         student, notebook = key
         found = self.found[student]
         found["seconds"] += run["seconds"]
+        if run.get("sandbox_uid") is not None:
+            self.result.sandbox_uids.append(run["sandbox_uid"])
         if run["failure"]:
             found["failure"] = run["failure"]["message"] + "; nothing was graded"
             return self.finish_notebook(student)

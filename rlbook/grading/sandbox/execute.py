@@ -74,8 +74,9 @@ def execute(notebook, files=None, limits=None, before=(), after=(), private=(),
     kernel's reply status per cell: "ok", "error" or None when not run),
     ``before`` and ``after`` (each a dict of status and outputs),
     ``failure`` (None, or {"kind": "timeout" | "memory" | "died" | "start",
-    "message": ...}), ``seconds`` and ``kernel_log`` (the last lines the
-    kernel process wrote outside the notebook).
+    "message": ...}), ``seconds``, ``kernel_log`` (the last lines the
+    kernel process wrote outside the notebook) and ``sandbox_uid`` (the uid
+    its processes ran as when grading as root, else None).
     """
     if isinstance(notebook, str):
         notebook = nbformat.reads(notebook, as_version=4)
@@ -126,6 +127,7 @@ class _Run:
         self.replies = [None] * len(notebook.cells)
         self.failure = None
         self.watchdog = None
+        self.sandbox_uid = None     # the uid its processes ran as, outside
 
     async def go(self):
         from .kernel import make_manager
@@ -172,12 +174,17 @@ class _Run:
             "failure": self.failure,
             "seconds": time.monotonic() - start,
             "kernel_log": _tail(log_path),
+            "sandbox_uid": self.sandbox_uid,
         }
 
     def _guard(self, manager, deadline):
         from .watchdog import Watchdog
 
         self.launcher_pid = manager.provisioner.process.pid
+        if self.sandboxed and os.geteuid() == 0:
+            from .watchdog import sandbox_uid
+
+            self.sandbox_uid = sandbox_uid(self.launcher_pid)
         self.watchdog = Watchdog(self.launcher_pid, deadline,
                                  int(self.limits.memory_mb) * 2**20)
         self.watchdog.start()

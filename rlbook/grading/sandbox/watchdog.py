@@ -94,12 +94,15 @@ def sweep(uid, wait=5.0):
     return len(left)
 
 
-def survivors():
-    """Processes, anywhere on the machine, that still run as some sandbox's
-    user (zombies, already dead, are left out)."""
+def survivors(uids=None):
+    """Processes, anywhere on the machine, that still run as a sandbox's user:
+    one of ``uids``, or any sandbox's when None (zombies, already dead, are
+    left out)."""
     found = []
     for process in psutil.process_iter(["uids", "status"]):
-        uids = process.info["uids"]
-        if uids and is_sandbox_uid(uids.real) and process.info["status"] != psutil.STATUS_ZOMBIE:
+        real = process.info["uids"].real if process.info["uids"] else None
+        if real is None or process.info["status"] == psutil.STATUS_ZOMBIE:
+            continue
+        if (uids is None and is_sandbox_uid(real)) or (uids is not None and real in uids):
             found.append(process)
     return found
