@@ -11,6 +11,8 @@ written against NumPy 1. NumPy 2 changed two things they rely on:
 * NumPy 2.4 refuses ``int()`` of a one-element array that is not 0-d. The
   categorical head of ``ActorDistributionNetwork`` does exactly that with
   the number of actions. Fixed upstream after 0.19.
+* NumPy 2.4 removed ``np.reshape``'s ``newshape=`` keyword, which
+  ``ActionDiscretizeWrapper`` passes (deprecated, with a warning, from 2.1).
 * NumPy 2.0 removed the ``np.float_`` alias, which gym 0.23's Acrobot uses.
 
 tf-agents 0.19 is never imported by ``import rlbook`` (that must stay light),
@@ -111,12 +113,27 @@ def _scalar_action_count(module):
     network_class.__init__ = __init__
 
 
-def _float_alias_for(module):
-    """Give one gym module a private numpy namespace that still has float_."""
+def _private_numpy(module, **names):
+    """Give one module a NumPy namespace of its own with ``names`` added.
+
+    NumPy itself is not changed: only that module's global ``np`` sees them.
+    """
     shim = types.ModuleType("numpy")
     shim.__dict__.update(np.__dict__)
-    shim.float_ = np.float64
+    shim.__dict__.update(names)
     module.np = shim
+
+
+def _float_alias_for(module):
+    _private_numpy(module, float_=np.float64)
+
+
+def _reshape_with_newshape(module):
+    def reshape(a, shape=None, order="C", *, newshape=None, **kwargs):
+        # NumPy 2.4 removed the `newshape=` keyword (renamed `shape=`).
+        return np.reshape(a, newshape if shape is None else shape, order=order, **kwargs)
+
+    _private_numpy(module, reshape=reshape)
 
 
 @dataclass
@@ -138,6 +155,10 @@ CORRECTIONS = [
         "categorical action count", "tf_agents.networks.categorical_projection_network",
         "NumPy 2.4 refuses int() of a 1-element array: ActorDistributionNetwork fails",
         lambda: NUMPY >= (2, 4) and _tf_agents_0_19(), _scalar_action_count),
+    Correction(
+        "reshape(newshape=)", "tf_agents.environments.wrappers",
+        "NumPy 2.4 removed np.reshape's newshape= keyword: ActionDiscretizeWrapper fails",
+        lambda: NUMPY >= (2, 1) and _tf_agents_0_19(), _reshape_with_newshape),
     Correction(
         "gym Acrobot np.float_", "gym.envs.classic_control.acrobot",
         "NumPy 2 removed np.float_, used by gym 0.23's Acrobot integrator",

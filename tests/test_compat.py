@@ -45,6 +45,14 @@ CATEGORICAL = """
     print("BUILT", dist.logits_parameter().shape)
 """
 
+DISCRETIZE = """
+    import rlbook, numpy as np
+    from tf_agents.environments import suite_gym, wrappers
+    car = wrappers.ActionDiscretizeWrapper(suite_gym.load("MountainCarContinuous-v0"), num_actions=5)
+    car.reset()
+    print("BUILT", car.step(np.array(4, dtype=np.int32)).observation.shape)
+"""
+
 ACROBOT = """
     import rlbook, gym
     env = gym.make("Acrobot-v1")
@@ -129,6 +137,20 @@ def test_categorical_head_still_refuses_uneven_action_counts():
         categorical_projection_network.CategoricalProjectionNetwork(uneven)
 
 
+def test_discretized_actions_map_onto_the_continuous_range():
+    from tf_agents.environments import suite_gym, wrappers
+
+    car = wrappers.ActionDiscretizeWrapper(suite_gym.load("MountainCarContinuous-v0"),
+                                           num_actions=5)
+    car.reset()
+    before = car.reset().observation
+    after = car.step(np.array(4, dtype=np.int32)).observation  # 4 of 0..4: full push right
+    assert after.shape == (2,) and after[1] > before[1], "velocity rises under a push right"
+    car.reset()
+    left = car.step(np.array(0, dtype=np.int32)).observation
+    assert left[1] < after[1]
+
+
 @pytest.mark.skipif(not NUMPY_2, reason="np.float_ exists in NumPy 1")
 def test_acrobot_steps_under_numpy_2():
     import gym
@@ -144,8 +166,9 @@ def test_acrobot_steps_under_numpy_2():
 @pytest.mark.parametrize("code, needs, released_failure", [
     (UINT8_NETWORK, NUMPY_2, "Need minval < maxval"),
     (CATEGORICAL, NUMPY_2_4, "TypeError"),
+    (DISCRETIZE, NUMPY_2_4, "newshape"),
     (ACROBOT, NUMPY_2, "float_"),
-], ids=["uint8", "categorical", "acrobot"])
+], ids=["uint8", "categorical", "discretize", "acrobot"])
 def test_each_correction_is_needed(code, needs, released_failure):
     if not needs:
         pytest.skip("this NumPy does not have the defect")
