@@ -82,10 +82,10 @@ def run_doctor_numpy(venv_bin, **env):
     import os
 
     code = ("import rlbook.doctor as d; f = d.check_numpy(quick=False); "
-            "print(f.status, '|', f.detail, '|', f.fix)")
+            "print('|'.join((f.status, f.detail, f.fix)))")
     out = subprocess.run([str(venv_bin / "python"), "-c", code], capture_output=True, text=True,
                          env={**os.environ, **env}, timeout=300)
-    return out.stdout.strip().splitlines()[-1].split(" | ")
+    return [part.strip() for part in out.stdout.strip().splitlines()[-1].split("|")]
 
 
 @pytest.mark.slow
