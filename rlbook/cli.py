@@ -126,7 +126,7 @@ def main(argv=None):
     gra.add_argument("--jobs", type=int, default=1,
                      help="grade this many students at once (needs --db-url)")
     gra.add_argument("--db-url", help="nbgrader gradebook URL, for example "
-                     "postgresql://grader@localhost/rlbook (default: sqlite in --out)")
+                     "postgresql+psycopg2://grader@localhost/rlbook (default: sqlite in --out)")
     gra.set_defaults(func=_grade)
 
     gal = commands.add_parser(

@@ -58,7 +58,7 @@ def server(database="rlbook"):
             "-o", f"-h 127.0.0.1 -p {port} -k {folder}")
         run(_binary("createdb") or "createdb", "-h", "127.0.0.1", "-p", str(port), "-U", user,
             database)
-        yield f"postgresql://{user}@127.0.0.1:{port}/{database}"
+        yield f"postgresql+psycopg2://{user}@127.0.0.1:{port}/{database}"
     finally:
         # Let abandoned SQLAlchemy pools close their connections while the
         # server is still up, instead of failing noisily later.

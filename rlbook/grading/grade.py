@@ -41,10 +41,13 @@ def grade(inbox, assignment, out=None, roster=None, limits=None, root=None, echo
     """
     if jobs < 1:
         raise ValueError(f"--jobs must be at least 1, got {jobs}")
+    if db_url and db_url.startswith("postgresql://"):
+        # SQLAlchemy 2.1 reads a bare postgresql:// as psycopg 3; the lock has psycopg2.
+        db_url = "postgresql+psycopg2://" + db_url[len("postgresql://"):]
     if jobs > 1 and (db_url is None or db_url.startswith("sqlite")):
         raise ValueError(
             f"--jobs {jobs} needs a database server: sqlite is not safe for concurrent "
-            "graders. Pass --db-url postgresql://USER@localhost/DBNAME, or use --jobs 1")
+            "graders. Pass --db-url postgresql+psycopg2://USER@localhost/DBNAME, or use --jobs 1")
     root = find_root(root)
     course.tools_on_path()
     limits = limits or Limits()
