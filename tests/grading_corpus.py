@@ -3,6 +3,12 @@
 Each entry is written from the released student notebook with answers taken
 from the instructor source, then damaged in one way. ``EXPECTED`` is the
 outcome the grader must produce for each, as documented in the README.
+
+``HOSTILE`` are submissions written to cheat, break or read the grader (one
+or more per class of attack in docs/grading.md); ``HOSTILE_EXPECTED`` gives
+each one's scores or reason, and ``FLAGGED`` the evidence each flagged one
+must carry. They are graded in the same class as the honest ones, whose
+scores must not move.
 """
 
 import copy
@@ -35,12 +41,59 @@ EXPECTED = {
     "frank": _without("test_build_policy_network"),                       # memory hog
     "gina": _without("test_basic_policy", "test_basic_policy_statistics"),  # sys.exit()
     "hank": ("not graded", "the kernel died"),                            # killed kernel
-    "ivan": FULL,                                      # huge output, warnings on stderr
+    # Huge output, and basic_policy warns on stderr: its test cell writes to
+    # stderr, which fails it, as it fails the student's Validate button.
+    "ivan": _without("test_basic_policy"),
     "jane": _without("test_basic_policy", "test_basic_policy_statistics"),  # edited test
     "kim": _without("test_run_episodes", "test_basic_policy_statistics"),   # deleted test
     "mia": FULL,                                           # renamed file, cells reordered
     "nick": ("not graded", "not a notebook: invalid JSON"),               # not JSON
     "olga": ("not graded", "notebook from another assignment"),           # other assignment
+}
+
+
+# A run_episodes that returns zeros: its test and the statistics test fail.
+ZEROS = "def run_episodes(env, policy, n_episodes, seed=0):\n    return np.zeros(n_episodes)\n"
+
+HOSTILE_EXPECTED = {
+    # tamper with grades: look for any gradebook, database or CSV and overwrite it
+    "db-writer": FULL,
+    # sabotage others: overwrite every notebook in reach; kill every process in reach
+    "sabotage": FULL,
+    "killall": ("not graded", "the kernel died"),
+    # read or leak hidden tests: print IPython's history and the test's frames
+    "leaker": FULL,
+    # skip or neutralise tests: blank answers, test cells tagged skip-execution
+    "skipper": _without(*POINTS),
+    # ... wrong answers, exceptions swallowed by IPython's custom handler
+    "swallower": _without("test_run_episodes", "test_basic_policy_statistics"),
+    # rebind checking machinery: np.allclose always True over a wrong answer
+    "allclose": _without("test_basic_policy_statistics"),
+    # ... the same, hidden from a static reading (only the probe sees it)
+    "sneaky": _without("test_basic_policy_statistics"),
+    # ... a pre_run_cell hook that edits the running test; silence the probe
+    "hooker": FULL,
+    "silencer": FULL,
+    # escape the limits: fork bomb; daemons that outlive the kernel
+    "forkbomb": ("not graded", "memory limit"),
+    "daemon": FULL,
+    # harm the grader: fill the disk, flood the output, write outside scratch
+    "filler": FULL,
+    "flood": FULL,
+    "escaper": FULL,
+}
+
+# student -> fragments that must each appear in one of their "flagged" rows.
+FLAGGED = {
+    "leaker": ["reads IPython's input/output history (`In`)", "sys._getframe",
+               "printed lines of the hidden tests (sample_action)"],
+    "skipper": ["changed the metadata of a test cell (tags=['skip-execution'])"],
+    "swallower": ["IPython shell.set_custom_exc", "the probe's failing check did not fail",
+                  "IPython shell.custom_exceptions was changed"],
+    "allclose": ["changes numpy.allclose (run_episodes, line 4)"],
+    "sneaky": ["numpy.allclose was rebound (found by the probe"],
+    "hooker": ["IPython shell.events.register", "IPython events.pre_run_cell was changed"],
+    "silencer": ["changes sys.stdout", "the integrity probe gave no well-formed answer"],
 }
 
 
@@ -129,9 +182,131 @@ class Corpus:
         named[f"nick_{NOTEBOOK}.ipynb"] = b'{"cells": [ this is not json'
         return named
 
-    def write_zip(self, path, names=None):
+    def hostile(self):
+        """file name -> notebook for every HOSTILE_EXPECTED student."""
+        files = {}
+        # Overwrites every gradebook, database and CSV it can find.
+        files["db-writer"] = self.student(basic_policy=self.answer("basic_policy", after=(
+            "\nimport os\nhits = []\n"
+            "for top in ('/', '..', '../..'):\n"
+            "    for folder, dirs, names in os.walk(top):\n"
+            "        dirs[:] = [d for d in dirs if d != 'proc']\n"
+            "        for name in names:\n"
+            "            if name.endswith(('.db', '.csv', '.sqlite')):\n"
+            "                try:\n"
+            "                    open(os.path.join(folder, name), 'w').write('0')\n"
+            "                    hits.append(name)\n"
+            "                except OSError:\n"
+            "                    pass\n"
+            "print('overwrote', hits)\n")))
+        # Overwrites every notebook it can reach with an empty one.
+        files["sabotage"] = self.student(run_episodes=self.answer("run_episodes", after=(
+            "\nimport os\n"
+            "for folder, dirs, names in os.walk('/'):\n"
+            "    dirs[:] = [d for d in dirs if folder != '/' or d != 'proc']\n"
+            "    for name in names:\n"
+            "        if name.endswith('.ipynb'):\n"
+            "            try:\n"
+            "                open(os.path.join(folder, name), 'w').write('{}')\n"
+            "            except OSError:\n"
+            "                pass\n")))
+        files["killall"] = self.student(sample_action=self.answer("sample_action", before=(
+            "import os, signal\n"
+            "for pid in (os.getppid(), 1):\n"
+            "    try:\n"
+            "        os.kill(pid, signal.SIGKILL)\n"
+            "    except OSError:\n"
+            "        pass\n"
+            "os.killpg(0, signal.SIGKILL)\n")))
+        # Keeps every cell's source from IPython's history and from the test's
+        # frames, and prints them in a later answer cell.
+        files["leaker"] = self.student(
+            basic_policy=self.answer("basic_policy", before=(
+                "import sys\nseen = set()\n"), after=(
+                "\n_plain_policy = basic_policy\n"
+                "def basic_policy(obs):\n"
+                "    seen.add(sys._getframe(1).f_code.co_filename)\n"
+                "    return _plain_policy(obs)\n")),
+            sample_action=self.answer("sample_action", after=(
+                "\nimport linecache\n"
+                "for name in sorted(set(seen)):\n"
+                "    print(''.join(linecache.getlines(name)))\n"
+                "print('\\n'.join(In))\n")))
+        skipper = copy.deepcopy(self.released)
+        for cell in skipper.cells:
+            if cell.metadata.get("nbgrader", {}).get("grade_id", "").startswith("test_"):
+                cell.metadata["tags"] = ["skip-execution"]
+        files["skipper"] = skipper
+        files["swallower"] = self.student(
+            basic_policy=self.answer("basic_policy", before=(
+                "get_ipython().set_custom_exc((Exception,), lambda *args, **kwargs: None)\n")),
+            run_episodes=ZEROS)
+        files["allclose"] = self.student(run_episodes=(
+            "import numpy as np\n" + ZEROS + "np.allclose = lambda *args, **kwargs: True\n"))
+        files["sneaky"] = self.student(run_episodes=(
+            ZEROS + "import sys\n"
+            "setattr(sys.modules['num' + 'py'], 'all' + 'close', lambda *a, **k: True)\n"))
+        files["hooker"] = self.student(sample_action=self.answer("sample_action", after=(
+            "\ndef _before(info):\n    pass\n"
+            "get_ipython().events.register('pre_run_cell', _before)\n")))
+        files["silencer"] = self.student(sample_action=self.answer("sample_action", after=(
+            "\nimport io, sys\nsys.stdout = io.StringIO()\n")))
+        # Forks until something stops it: with TensorFlow loaded, the memory of
+        # the copies together passes the limit after a few dozen.
+        files["forkbomb"] = self.student(sample_action=self.answer("sample_action", before=(
+            "import os, time\n"
+            "while True:\n"
+            "    try:\n"
+            "        if os.fork() == 0:\n"
+            "            time.sleep(600)\n"
+            "            os._exit(0)\n"
+            "    except OSError:\n"
+            "        time.sleep(0.1)\n")))
+        # Starts processes meant to outlive grading, in sessions of their own.
+        files["daemon"] = self.student(basic_policy=self.answer("basic_policy", after=(
+            "\nimport os, subprocess, sys\n"
+            "subprocess.Popen(['sleep', '3600'], start_new_session=True)\n"
+            "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(3600)'],\n"
+            "                 start_new_session=True, stdout=subprocess.DEVNULL,\n"
+            "                 stderr=subprocess.DEVNULL)\n"
+            "if os.fork() == 0:\n"
+            "    os.setsid()\n"
+            "    if os.fork() == 0:\n"
+            "        import time\n"
+            "        time.sleep(3600)\n"
+            "    os._exit(0)\n")))
+        files["filler"] = self.student(run_episodes=self.answer("run_episodes", after=(
+            "\nimport os\n"
+            "for folder in ('.', '/tmp', os.path.expanduser('~')):\n"
+            "    try:\n"
+            "        for i in range(100_000):\n"
+            "            with open(os.path.join(folder, f'fill{i}'), 'wb') as handle:\n"
+            "                handle.write(b'x' * 2**24)\n"
+            "    except OSError as exc:\n"
+            "        print(folder, 'full:', exc.strerror)\n")))
+        files["flood"] = self.student(build_policy_network=self.answer(
+            "build_policy_network", before=(
+                "line = 'x' * 1000 + '\\n'\n"
+                "for i in range(50):\n"
+                "    print(line * 1000, end='')\n")))
+        files["escaper"] = self.student(basic_policy=self.answer("basic_policy", after=(
+            "\nimport os, socket\n"
+            "for path in ('/work/escaped', '/root/escaped', '/usr/escaped', '/etc/escaped',\n"
+            "             '/run/rlbook/files/escaped', '/escaped'):\n"
+            "    try:\n"
+            "        open(path, 'w').write('x')\n"
+            "    except OSError as exc:\n"
+            "        print(path, exc.strerror)\n"
+            "try:\n"
+            "    socket.create_connection(('127.0.0.1', 5432), timeout=2)\n"
+            "except OSError as exc:\n"
+            "    print('network:', exc.strerror)\n")))
+        return {f"{s}_{NOTEBOOK}.ipynb": nb for s, nb in files.items()}
+
+    def write_zip(self, path, names=None, hostile=False):
+        everything = {**self.notebooks(), **(self.hostile() if hostile else {})}
         with zipfile.ZipFile(path, "w") as archive:
-            for name, notebook in self.notebooks().items():
+            for name, notebook in everything.items():
                 if names is None or name.split("_")[0] in names:
                     data = notebook if isinstance(notebook, bytes) else \
                         json.dumps(nbformat.from_dict(notebook)).encode()

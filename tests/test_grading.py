@@ -1,11 +1,13 @@
-"""`rlbook grade` on a class of good and bad chapter-01 submissions.
+"""`rlbook grade` on a class of good, bad and hostile chapter-01 submissions.
 
 The corpus (tests/grading_corpus.py) is graded once per module with real
-nbgrader, real kernels and TensorFlow; the tests read the gradebook, the
-CSVs, the feedback and the summary it produced.
+nbgrader, real sandboxed kernels and TensorFlow, two at a time on the
+default sqlite gradebook; the tests read the gradebook, the CSVs, the
+feedback and the summary it produced.
 """
 
 import csv
+import os
 import sqlite3
 import subprocess
 import zipfile
@@ -14,14 +16,17 @@ import nbformat
 import psutil
 import pytest
 
-from grading_corpus import ASSIGNMENT, EXERCISES, EXPECTED, NOTEBOOK, POINTS, Corpus
-from rlbook.grading import collect, feedback, layout
+from grading_corpus import (ASSIGNMENT, EXERCISES, EXPECTED, FLAGGED, HOSTILE_EXPECTED,
+                            NOTEBOOK, POINTS, Corpus)
+from rlbook.grading import collect, feedback, layout, leaks, restore
 from rlbook.grading.grade import Limits, grade
+from rlbook.grading.sandbox.watchdog import survivors
 
 # Generous for a busy 2-core machine (the slowest chapter-01 cell takes about
 # 7 s there), short enough that the infinite loop costs little.
 LIMITS = Limits(cell_timeout=30, timeout=240)
-ROSTER = sorted(EXPECTED) + ["zoe"]
+ROSTER = sorted(EXPECTED) + sorted(HOSTILE_EXPECTED) + ["zoe"]
+EVERYONE = {**EXPECTED, **HOSTILE_EXPECTED}
 
 
 def _rows(path):
@@ -37,17 +42,19 @@ def corpus(root):
 @pytest.fixture(scope="module")
 def graded(root, corpus, tmp_path_factory):
     folder = tmp_path_factory.mktemp("class")
-    inbox = corpus.write_zip(folder / "submissions.zip")
+    inbox = corpus.write_zip(folder / "submissions.zip", hostile=True)
     roster = folder / "roster.csv"
     roster.write_text("student_id,first_name\n" + "".join(f"{s},{s.title()}\n" for s in ROSTER))
-    result = grade(inbox, ASSIGNMENT, out=folder / "out", roster=roster, limits=LIMITS, root=root)
+    # Two at a time on sqlite: only this process writes the gradebook.
+    result = grade(inbox, ASSIGNMENT, out=folder / "out", roster=roster, limits=LIMITS,
+                   root=root, jobs=2)
     return result
 
 
 @pytest.mark.notebook
 def test_every_graded_submission_gets_its_expected_scores(graded):
     rows = {row["student"]: row for row in _rows(graded.out / "grades.csv")}
-    expected = {s: scores for s, scores in EXPECTED.items() if isinstance(scores, dict)}
+    expected = {s: scores for s, scores in EVERYONE.items() if isinstance(scores, dict)}
     assert sorted(rows) == sorted(expected)
     for student, scores in expected.items():
         row = rows[student]
@@ -62,7 +69,7 @@ def test_every_graded_submission_gets_its_expected_scores(graded):
 def test_failures_are_listed_with_their_reason_and_never_scored(graded):
     problems = _rows(graded.out / "problems.csv")
     grades = {row["student"] for row in _rows(graded.out / "grades.csv")}
-    for student, outcome in EXPECTED.items():
+    for student, outcome in EVERYONE.items():
         if isinstance(outcome, dict):
             continue
         _, reason = outcome
@@ -91,6 +98,34 @@ def test_repairs_and_limits_are_noted_beside_the_score(graded):
 
 
 @pytest.mark.notebook
+def test_tampering_is_flagged_with_its_evidence_and_keeps_its_score(graded):
+    flags = {}
+    for row in _rows(graded.out / "problems.csv"):
+        if row["status"] == "flagged":
+            flags.setdefault(row["student"], []).append(row["reason"])
+    assert sorted(flags) == sorted(FLAGGED), flags
+    for student, fragments in FLAGGED.items():
+        for fragment in fragments:
+            assert any(fragment in flag for flag in flags[student]), (student, fragment, flags)
+    # Honest and merely broken submissions are never flagged.
+    assert not set(flags) & set(EXPECTED)
+    graded_rows = {row["student"] for row in _rows(graded.out / "grades.csv")}
+    assert set(flags) <= graded_rows
+
+
+@pytest.mark.notebook
+def test_one_students_attack_reaches_no_one_else(graded):
+    # The saboteur overwrote every notebook it could see and the db-writer
+    # every database: inside the sandbox that was nothing of the course.
+    for student in ("alice", "mia", "carol"):
+        assert nbformat.read(str(graded.out / "submitted" / student / ASSIGNMENT /
+                                 f"{NOTEBOOK}.ipynb"), 4).cells
+    with sqlite3.connect(graded.out / "gradebook.db") as db:
+        assert db.execute("select count(*) from submitted_assignment").fetchone()[0] == len(
+            [o for o in EVERYONE.values() if isinstance(o, dict)])
+
+
+@pytest.mark.notebook
 def test_the_gradebook_is_sqlite_and_holds_only_real_gradings(graded):
     from nbgrader.api import Gradebook, MissingEntry
 
@@ -98,7 +133,7 @@ def test_the_gradebook_is_sqlite_and_holds_only_real_gradings(graded):
         assert db.execute("select count(*) from grade_cells").fetchone()[0] == len(EXERCISES)
     totals = {row["student"]: float(row["total"]) for row in _rows(graded.out / "grades.csv")}
     with Gradebook(f"sqlite:///{graded.out / 'gradebook.db'}", "rlbook") as gradebook:
-        for student, outcome in EXPECTED.items():
+        for student, outcome in EVERYONE.items():
             if isinstance(outcome, dict):
                 assert gradebook.find_submission(ASSIGNMENT, student).score == totals[student]
             else:
@@ -129,23 +164,39 @@ def _page_text(page):
 def test_feedback_never_shows_hidden_tests(graded, root):
     snippets = _hidden_snippets(root)
     assert len(snippets) > 10
-    pages = sorted((graded.out / "feedback").rglob("*.html"))
-    assert {p.parts[-3] for p in pages} == {s for s, o in EXPECTED.items() if isinstance(o, dict)}
-    for page in pages:
+    files = sorted(p for p in (graded.out / "feedback").rglob("*") if p.is_file())
+    pages = [p for p in files if p.suffix == ".html"]
+    assert {p.parts[-3] for p in pages} == {s for s, o in EVERYONE.items() if isinstance(o, dict)}
+    for page in files:
         text = _page_text(page)
-        # A visible check is shown, so the search below can find code.
-        assert "leaning_left = np.array([0.0, 0.0, -0.05, 0.0])" in text, page
+        if page.suffix == ".html":
+            # A visible check is shown, so the search below can find code.
+            assert "leaning_left = np.array([0.0, 0.0, -0.05, 0.0])" in text, page
         leaked = [snippet for snippet in snippets if snippet in text]
         assert leaked == [] and "HIDDEN TESTS" not in text, (page, leaked)
     biggest = max(p.stat().st_size for p in pages)
     assert biggest < 5 * 2**20, "nbgrader's LimitOutput should cap enormous output"
+    # The leaker printed the hidden tests: its page says what was removed.
+    assert leaks.NOTE in _page_text(
+        graded.out / "feedback" / "leaker" / ASSIGNMENT / f"{NOTEBOOK}.html")
+
+
+@pytest.mark.notebook
+def test_stored_executed_notebooks_hold_no_hidden_test_in_their_outputs(graded, root):
+    source = restore.instructor_source(root / "solutions", ASSIGNMENT, NOTEBOOK)
+    release = restore.instructor_source(root / "notebooks", ASSIGNMENT, NOTEBOOK)
+    secrets = leaks.secret_lines(source, release)
+    stored = sorted((graded.out / "autograded").rglob("*.ipynb"))
+    assert len(stored) == len([o for o in EVERYONE.values() if isinstance(o, dict)])
+    for path in stored:
+        assert leaks.leaking_outputs(nbformat.read(str(path), 4), secrets) == [], path
 
 
 @pytest.mark.notebook
 def test_summary_png_and_terminal_report(graded):
     png = graded.out / "summary.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    scored = [s for s in EXPECTED.values() if isinstance(s, dict)]
+    scored = [s for s in EVERYONE.values() if isinstance(s, dict)]
     for exercise in EXERCISES:
         passed = sum(s[exercise] == POINTS[exercise] for s in scored)
         assert f"({passed}/{len(scored)})" in next(
@@ -153,9 +204,22 @@ def test_summary_png_and_terminal_report(graded):
     assert f"{len(scored)} graded, totals out of 10" in graded.summary
 
 
+def _children():
+    """This process's descendants, but for multiprocessing's resource tracker
+    (the standard library starts it with the first worker pool; it lives as
+    long as its parent)."""
+    return [p for p in psutil.Process().children(recursive=True)
+            if "resource_tracker" not in " ".join(p.cmdline())]
+
+
 @pytest.mark.notebook
-def test_no_kernel_or_grader_outlives_the_run(graded):
-    assert psutil.Process().children(recursive=True) == []
+def test_no_process_started_by_a_submission_outlives_the_run(graded):
+    # The daemon student started sleepers in sessions of their own and a
+    # double fork; the fork bomb left dozens of children.
+    if os.geteuid() == 0:       # one uid per run; nick's and olga's files never ran
+        assert len(graded.sandbox_uids) == len(EVERYONE) - 2
+    assert survivors(graded.sandbox_uids) == []
+    assert _children() == []
 
 
 @pytest.mark.notebook
@@ -185,7 +249,37 @@ def test_a_loop_that_swallows_interrupts_hits_the_whole_notebook_limit(corpus, r
     assert result.graded == []
     assert [p[2:] for p in result.problems] == [
         ("not graded", "ran past the whole-notebook limit of 40 s; nothing was graded")]
-    assert psutil.Process().children(recursive=True) == []
+    assert _children() == []
+    assert survivors(result.sandbox_uids) == []
+
+
+@pytest.mark.notebook
+def test_validate_and_the_grader_give_the_same_verdicts(graded, corpus, tmp_path):
+    from rlbook.grading.validate import validate
+
+    # ivan's basic_policy warns on stderr whenever a test calls it.
+    path = tmp_path / f"{NOTEBOOK}.ipynb"
+    nbformat.write(corpus.notebooks()[f"ivan_{NOTEBOOK}.ipynb"], str(path))
+    report = validate(path, timeout=LIMITS.cell_timeout)
+    row = next(r for r in _rows(graded.out / "grades.csv") if r["student"] == "ivan")
+    by_grader = {e: float(row[e]) == POINTS[e] for e in EXERCISES}
+    by_validate = {e: e in report.passed for e in EXERCISES}
+    assert by_validate == by_grader
+    assert by_grader["test_basic_policy"] is False
+    assert report.errors["test_basic_policy"].startswith("wrote to stderr")
+
+
+@pytest.mark.notebook
+def test_no_sandbox_grades_with_a_warning_on_screen_and_in_the_log(corpus, root, tmp_path):
+    from rlbook.grading.grade import NO_SANDBOX_WARNING
+
+    inbox = corpus.write_zip(tmp_path / "one.zip", names={"alice"})
+    said = []
+    result = grade(inbox, ASSIGNMENT, out=tmp_path / "out", limits=LIMITS, root=root,
+                   sandbox=False, echo=said.append)
+    assert said[0] == NO_SANDBOX_WARNING and "--no-sandbox" in said[0]
+    assert (result.out / "grading.log").read_text().splitlines()[0] == NO_SANDBOX_WARNING
+    assert _rows(result.out / "grades.csv")[0]["total"] == "10"
 
 
 def test_an_empty_zip_is_a_clear_error(root, tmp_path, venv_bin):
@@ -291,6 +385,6 @@ def test_two_jobs_on_postgresql_write_the_same_lines(graded, corpus, root, tmp_p
     assert lines(result.out / "problems.csv") == lines(graded.out / "problems.csv")
 
 
-def test_jobs_without_a_database_server_is_refused(root, tmp_path):
-    with pytest.raises(ValueError, match="sqlite is not safe for concurrent graders"):
-        grade(tmp_path, ASSIGNMENT, out=tmp_path / "out", root=root, jobs=2)
+def test_a_bad_jobs_count_is_a_clear_error(root, tmp_path):
+    with pytest.raises(ValueError, match="--jobs must be a whole number of at least 1, got 0"):
+        grade(tmp_path, ASSIGNMENT, out=tmp_path / "out", root=root, jobs=0)
