@@ -18,6 +18,7 @@ from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from .release import CONFIG_FILE, SOURCE_DIR
+from .sandbox.cleanup import remove_tree
 
 MARKER = ".rlbook-grading"
 _OWNED = ("source", "release", "submitted", "autograded", "feedback", "gradebook.db",
@@ -79,9 +80,9 @@ def prepare(root, assignment, out):
     out.mkdir(parents=True, exist_ok=True)
     for name in _OWNED:
         path = out / name
-        if path.is_dir():
-            shutil.rmtree(path)
-        elif path.exists():
+        if path.is_dir() and not path.is_symlink():
+            remove_tree(path)       # never through a mount point
+        elif path.exists() or path.is_symlink():
             path.unlink()
     (out / MARKER).write_text("made by `rlbook grade`; the command clears this folder\n")
     shutil.copytree(source, out / "source" / assignment,

@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from . import paths
+from .cleanup import remove_tree
 from .kernel import LAUNCH
 
 NO_SANDBOX = ("Or grade without isolation: --no-sandbox (student code then runs as "
@@ -53,25 +54,31 @@ def require():
 
 
 def _try_empty_sandbox():
+    """Start the interpreter in a sandbox built like a kernel's, staging included."""
     argv = ["bwrap", "--unshare-all", "--die-with-parent", "--uid", "65534", "--gid", "65534"]
     for kind, source, dest in paths.system_binds():
         argv += ["--symlink", source, dest] if kind == "symlink" else ["--ro-bind", source, dest]
-    argv += ["--", "/bin/true", "{connection_file}"]
-    with tempfile.TemporaryDirectory(prefix="rlbook-sandbox-check-") as scratch:
-        scratch = Path(scratch)
-        (scratch / "stage").mkdir(mode=0o755)
+    for source, dest in paths.readonly_binds():
+        argv += ["--ro-bind", source, dest]
+    argv += ["--", sys.executable, "-I", "-S", "-c", "pass", "{connection_file}"]
+    scratch = Path(tempfile.mkdtemp(prefix="rlbook-sandbox-check-"))
+    stage = Path(tempfile.mkdtemp(prefix="rlbook-stage-"))
+    try:
         scratch.chmod(0o711)
+        stage.chmod(0o755)
         marker = scratch / "nothing"
         marker.write_text("")
         (scratch / "spec.json").write_text(json.dumps(
-            {"argv": argv, "stage": str(scratch / "stage"), "hand_over": [],
-             "sandboxed": True}))
+            {"argv": argv, "stage": str(stage), "hand_over": [], "sandboxed": True}))
         try:
             done = subprocess.run([sys.executable, "-I", "-S", LAUNCH,
                                    str(scratch / "spec.json"), str(marker)],
                                   capture_output=True, text=True, timeout=60)
         except subprocess.TimeoutExpired:
             return "an empty sandbox did not finish within 60 s"
+    finally:
+        remove_tree(scratch)
+        stage.rmdir()        # never recursive: the launcher mounted things on it
     if done.returncode != 0:
         lines = (done.stderr or done.stdout).strip().splitlines()
         return lines[-1] if lines else f"exit status {done.returncode}"

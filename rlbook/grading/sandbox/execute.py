@@ -19,10 +19,12 @@ import os
 import shutil
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import nbformat
 
+from .cleanup import remove_tree
 from .limits import Limits
 
 KERNEL_LOG_TAIL = 4000
@@ -86,15 +88,33 @@ def execute(notebook, files=None, limits=None, before=(), after=(), private=(),
         limits = Limits(**limits)
     limits = limits or Limits()
     run_dir = Path(tempfile.mkdtemp(prefix="rlbook-sandbox-"))
+    # Kept apart from run_dir: the one folder the launcher mounts things on
+    # (in its own namespace) is never part of a tree the grader deletes.
+    stage = Path(tempfile.mkdtemp(prefix="rlbook-stage-")) if sandboxed else None
     try:
+        if stage:
+            os.chmod(stage, 0o755)
         _write_files(run_dir, files or {}, sandboxed)
         run = _Run(notebook, limits, run_dir, sandboxed, env, list(before), list(after),
-                   set(private))
+                   set(private), stage)
         return asyncio.run(run.go())
     finally:
-        if (run_dir / "kernel").is_dir():
-            os.chmod(run_dir / "kernel", 0o755)
-        shutil.rmtree(run_dir, ignore_errors=True)
+        _clean_up(run_dir, stage)
+
+
+def _clean_up(run_dir, stage):
+    """Remove the run's folders without ever deleting through a mount."""
+    try:
+        if (run_dir / "kernel").is_dir() and not (run_dir / "kernel").is_symlink():
+            os.chmod(run_dir / "kernel", 0o755)     # locked while the kernel ran
+        remove_tree(run_dir)
+    except OSError as exc:
+        warnings.warn(f"rlbook grading: left {run_dir} in place: {exc}", stacklevel=3)
+    if stage is not None:
+        try:
+            os.rmdir(stage)     # empty, unless something is mounted on it here
+        except OSError as exc:
+            warnings.warn(f"rlbook grading: left {stage} in place: {exc}", stacklevel=3)
 
 
 def _write_files(run_dir, files, sandboxed):
@@ -120,8 +140,9 @@ def _write_files(run_dir, files, sandboxed):
 
 
 class _Run:
-    def __init__(self, notebook, limits, run_dir, sandboxed, env, before, after, private):
-        self.nb, self.limits, self.run_dir = notebook, limits, run_dir
+    def __init__(self, notebook, limits, run_dir, sandboxed, env, before, after, private,
+                 stage):
+        self.nb, self.limits, self.run_dir, self.stage = notebook, limits, run_dir, stage
         self.sandboxed, self.env = sandboxed, env
         self.before, self.after, self.private = before, after, private
         self.replies = [None] * len(notebook.cells)
@@ -134,7 +155,7 @@ class _Run:
 
         start = time.monotonic()
         deadline = start + self.limits.timeout
-        manager = make_manager(self.run_dir, self.limits, self.sandboxed, self.env)
+        manager = make_manager(self.run_dir, self.limits, self.sandboxed, self.env, self.stage)
         client = _capped_client_class()(
             self.nb, km=manager, timeout=self.limits.cell_timeout,
             interrupt_on_timeout=True, allow_errors=True, record_timing=False,

@@ -30,14 +30,21 @@ def is_sandbox_uid(uid):
     return UID_BASE <= uid < UID_BASE + UID_SPAN
 
 
-def make_manager(run_dir, limits, sandboxed=True, env=None):
-    """An AsyncKernelManager for one run in ``run_dir``."""
+def make_manager(run_dir, limits, sandboxed=True, env=None, stage=None):
+    """An AsyncKernelManager for one run in ``run_dir``.
+
+    ``stage``: an empty folder outside ``run_dir`` on which the launcher
+    mounts, in its own namespace only, what the sandbox's user cannot reach
+    (see launch.py); the caller removes it with ``os.rmdir``, never
+    recursively.
+    """
     run_dir = Path(run_dir)
-    sockets, files, stage, specs = (run_dir / n for n in ("kernel", "files", "stage", "specs"))
-    for folder in (sockets, stage, specs / NAME):
+    sockets, files, specs = (run_dir / n for n in ("kernel", "files", "specs"))
+    for folder in (sockets, specs / NAME):
         folder.mkdir(parents=True, exist_ok=True)
     os.chmod(run_dir, 0o711)
-    os.chmod(stage, 0o755)
+    if sandboxed and stage is None:
+        raise ValueError("a sandboxed kernel needs an empty stage folder")
     if sandboxed:
         argv = command.bwrap_argv(limits, sockets, files, env)
         kernel_env = {}
@@ -45,7 +52,7 @@ def make_manager(run_dir, limits, sandboxed=True, env=None):
         argv = command.direct_argv(limits, run_dir / "work")
         kernel_env = command.environment(env)
         kernel_env["HOME"] = str(run_dir / "work")
-    spec = {"argv": argv, "stage": str(stage), "hand_over": [str(sockets)],
+    spec = {"argv": argv, "stage": str(stage) if stage else None, "hand_over": [str(sockets)],
             "sandboxed": sandboxed}
     (run_dir / "spec.json").write_text(json.dumps(spec))
     launcher = [sys.executable, "-I", "-S", LAUNCH, str(run_dir / "spec.json"),
