@@ -7,10 +7,12 @@ takes seconds.
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 import nbformat
 import psutil
@@ -191,3 +193,73 @@ def test_a_missing_bubblewrap_stops_grading_with_the_fix(root, tmp_path, venv_bi
     assert "bubblewrap (bwrap) is not installed" in done.stderr
     assert "apt-get install bubblewrap" in done.stderr and "--no-sandbox" in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+as_root = pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None,
+                             reason="needs root and unshare(1) to make mounts")
+
+
+@as_root
+def test_clean_up_never_deletes_through_a_bind_mount(tmp_path):
+    # A folder of someone else's, bound (same file system, same st_dev) into
+    # a tree the grader deletes, in a namespace of this test's own.
+    victim, tree = tmp_path / "venv", tmp_path / "run"
+    (victim / "pkg").mkdir(parents=True)
+    (victim / "pkg" / "v3.json").write_text("{}")
+    (tree / "mounted").mkdir(parents=True)
+    (tree / "mine.txt").write_text("scratch")
+    script = (
+        "import shutil, subprocess, sys\n"
+        "from rlbook.grading.sandbox.cleanup import RefusedRemoval, remove_tree\n"
+        f"subprocess.run(['mount', '--bind', {str(victim)!r}, {str(tree / 'mounted')!r}],\n"
+        "               check=True)\n"
+        "try:\n"
+        f"    remove_tree({str(tree)!r})\n"
+        "    print('removed')\n"
+        "except RefusedRemoval as exc:\n"
+        "    print('refused:', exc)\n"
+        f"shutil.rmtree({str(tree)!r}, ignore_errors=True)   # what the grader used to do\n")
+    done = subprocess.run(["unshare", "-m", "--propagation", "private", sys.executable, "-c",
+                           script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"refused: {tree / 'mounted'} is a mount point"), done.stdout
+    # shutil.rmtree, given the same tree, emptied the mounted folder itself.
+    assert victim.is_dir() and list(victim.iterdir()) == []
+
+
+@as_root
+def test_staged_folders_are_read_only_and_never_seen_by_the_grader(tmp_path):
+    from rlbook.grading.sandbox.kernel import LAUNCH
+
+    private = tmp_path / "home"                # like /root: mode 0700
+    (private / "python").mkdir(parents=True)
+    (private / "python" / "lib.py").write_text("x = 1\n")
+    private.chmod(0o700)
+    stage = tmp_path / "stage"
+    stage.mkdir(mode=0o755)
+    marker = tmp_path / "connection.json"
+    marker.write_text("")
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({
+        "argv": ["/bin/sh", "-c", "sleep 60", "sh", "--ro-bind", str(private / "python"),
+                 "/python", "{connection_file}"],
+        "stage": str(stage), "hand_over": [], "sandboxed": True}))
+    launcher = subprocess.Popen([sys.executable, "-I", "-S", LAUNCH, str(spec), str(marker)])
+    try:
+        # The launcher's own namespace: the folder is bound there, read-only.
+        staged = f"/proc/{launcher.pid}/root{stage}/4"
+        for _ in range(200):
+            if os.path.exists(staged + "/lib.py"):
+                break
+            time.sleep(0.05)
+        assert os.listdir(staged) == ["lib.py"]
+        with pytest.raises(OSError, match="Read-only file system"):
+            os.unlink(staged + "/lib.py")
+        # The grader's namespace: an empty folder, nothing mounted.
+        assert os.listdir(stage) == []
+        assert psutil.Process(launcher.pid).uids().real >= 1_500_000_000
+    finally:
+        launcher.kill()
+        launcher.wait()
+    stage.rmdir()
+    assert (private / "python" / "lib.py").read_text() == "x = 1\n"
