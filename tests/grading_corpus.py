@@ -56,9 +56,10 @@ EXPECTED = {
 ZEROS = "def run_episodes(env, policy, n_episodes, seed=0):\n    return np.zeros(n_episodes)\n"
 
 HOSTILE_EXPECTED = {
-    # tamper with grades: look for any gradebook, database or CSV and overwrite it
+    # tamper with grades: find the gradebook where nbgrader keeps it, zero everyone
     "db-writer": FULL,
-    # sabotage others: overwrite every notebook in reach; kill every process in reach
+    # sabotage others: overwrite classmates' and the instructor's notebooks; kill
+    # its parent, PID 1 and its process group
     "sabotage": FULL,
     "killall": ("not graded", "the kernel died"),
     # read or leak hidden tests: print IPython's history and the test's frames
@@ -77,7 +78,8 @@ HOSTILE_EXPECTED = {
     # escape the limits: fork bomb; daemons that outlive the kernel
     "forkbomb": ("not graded", "memory limit"),
     "daemon": FULL,
-    # harm the grader: fill the disk, flood the output, write outside scratch
+    # harm the grader: fill the disk, flood the output, write outside scratch,
+    # reach the grader's database server
     "filler": FULL,
     "flood": FULL,
     "escaper": FULL,
@@ -95,6 +97,25 @@ FLAGGED = {
     "hooker": ["IPython shell.events.register", "IPython events.pre_run_cell was changed"],
     "silencer": ["changes sys.stdout", "the integrity probe gave no well-formed answer"],
 }
+
+
+# Where a student who has read nbgrader's documentation looks for the
+# course: up from the working folder (nbgrader runs a notebook in
+# autograded/<student>/<assignment>/), the folder the grading process was
+# started in, and the home folder.
+COURSE_ROOTS = (
+    "import os\n"
+    "def course_roots():\n"
+    "    roots, here = [], os.getcwd()\n"
+    "    for _ in range(4):\n"
+    "        roots.append(here)\n"
+    "        here = os.path.dirname(here)\n"
+    "    try:\n"
+    "        roots.append(os.readlink(f'/proc/{os.getppid()}/cwd'))\n"
+    "    except OSError:\n"
+    "        pass\n"
+    "    roots.append(os.path.expanduser('~'))\n"
+    "    return sorted(set(roots))\n")
 
 
 def _solutions(source):
@@ -185,31 +206,39 @@ class Corpus:
     def hostile(self):
         """file name -> notebook for every HOSTILE_EXPECTED student."""
         files = {}
-        # Overwrites every gradebook, database and CSV it can find.
+        # Looks where nbgrader and `rlbook grade` keep the gradebook (up from
+        # the working folder, as nbgrader runs a notebook three levels below
+        # the course; and in the folder the grader was started from) and
+        # zeroes everyone's scores in it.
         files["db-writer"] = self.student(basic_policy=self.answer("basic_policy", after=(
-            "\nimport os\nhits = []\n"
-            "for top in ('/', '..', '../..'):\n"
-            "    for folder, dirs, names in os.walk(top):\n"
-            "        dirs[:] = [d for d in dirs if d != 'proc']\n"
-            "        for name in names:\n"
-            "            if name.endswith(('.db', '.csv', '.sqlite')):\n"
+            "\n" + COURSE_ROOTS +
+            "import glob, sqlite3\nhits = []\n"
+            "for root in course_roots():\n"
+            "    for pattern in ('gradebook.db', '*/gradebook.db', 'grading/*/gradebook.db'):\n"
+            "        for path in glob.glob(os.path.join(root, pattern)):\n"
+            "            try:\n"
+            "                with sqlite3.connect(path, timeout=1) as db:\n"
+            "                    db.execute('update grade set manual_score = 0')\n"
+            "                hits.append(path)\n"
+            "            except Exception:\n"
+            "                pass\n"
+            "print('gradebooks changed:', hits)\n")))
+        # Overwrites classmates' submissions and the instructor's copies of
+        # the assignment wherever a course folder is in reach.
+        files["sabotage"] = self.student(run_episodes=self.answer("run_episodes", after=(
+            "\n" + COURSE_ROOTS +
+            "import glob\nhits = []\n"
+            "for root in course_roots():\n"
+            "    for prefix in ('', '*/', 'grading/*/'):\n"
+            "        for part in ('submitted/*/*', 'autograded/*/*', 'source/*', 'release/*'):\n"
+            "            for path in glob.glob(os.path.join(root, prefix + part, '*.ipynb')):\n"
             "                try:\n"
-            "                    open(os.path.join(folder, name), 'w').write('0')\n"
-            "                    hits.append(name)\n"
+            "                    with open(path, 'w') as handle:\n"
+            "                        handle.write('{}')\n"
+            "                    hits.append(path)\n"
             "                except OSError:\n"
             "                    pass\n"
-            "print('overwrote', hits)\n")))
-        # Overwrites every notebook it can reach with an empty one.
-        files["sabotage"] = self.student(run_episodes=self.answer("run_episodes", after=(
-            "\nimport os\n"
-            "for folder, dirs, names in os.walk('/'):\n"
-            "    dirs[:] = [d for d in dirs if folder != '/' or d != 'proc']\n"
-            "    for name in names:\n"
-            "        if name.endswith('.ipynb'):\n"
-            "            try:\n"
-            "                open(os.path.join(folder, name), 'w').write('{}')\n"
-            "            except OSError:\n"
-            "                pass\n")))
+            "print('notebooks overwritten:', hits)\n")))
         files["killall"] = self.student(sample_action=self.answer("sample_action", before=(
             "import os, signal\n"
             "for pid in (os.getppid(), 1):\n"
@@ -253,48 +282,65 @@ class Corpus:
             "\nimport io, sys\nsys.stdout = io.StringIO()\n")))
         # Forks until something stops it: with TensorFlow loaded, the memory of
         # the copies together passes the limit after a few dozen.
+        # Bounded (5,000 forks, children live a minute), so that even outside
+        # a sandbox it could not take the machine down.
         files["forkbomb"] = self.student(sample_action=self.answer("sample_action", before=(
             "import os, time\n"
-            "while True:\n"
+            "for attempt in range(5000):\n"
             "    try:\n"
             "        if os.fork() == 0:\n"
-            "            time.sleep(600)\n"
+            "            time.sleep(60)\n"
             "            os._exit(0)\n"
             "    except OSError:\n"
             "        time.sleep(0.1)\n")))
         # Starts processes meant to outlive grading, in sessions of their own.
         files["daemon"] = self.student(basic_policy=self.answer("basic_policy", after=(
             "\nimport os, subprocess, sys\n"
-            "subprocess.Popen(['sleep', '3600'], start_new_session=True)\n"
-            "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(3600)'],\n"
+            "subprocess.Popen(['sleep', '900'], start_new_session=True)\n"
+            "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(900)'],\n"
             "                 start_new_session=True, stdout=subprocess.DEVNULL,\n"
             "                 stderr=subprocess.DEVNULL)\n"
             "if os.fork() == 0:\n"
             "    os.setsid()\n"
             "    if os.fork() == 0:\n"
             "        import time\n"
-            "        time.sleep(3600)\n"
+            "        time.sleep(900)\n"
             "    os._exit(0)\n")))
+        # Fills its home and /tmp (at most 640 MB each: more than the
+        # sandbox's tmpfs holds), and leaves them full for the tests after it;
+        # the last answer cell takes its files back, so that it litters no
+        # real disk if it is ever run outside a sandbox.
         files["filler"] = self.student(run_episodes=self.answer("run_episodes", after=(
-            "\nimport os\n"
-            "for folder in ('.', '/tmp', os.path.expanduser('~')):\n"
+            "\nimport os\nfilled = []\n"
+            "for folder in ('/tmp', os.path.expanduser('~')):\n"
             "    try:\n"
-            "        for i in range(100_000):\n"
-            "            with open(os.path.join(folder, f'fill{i}'), 'wb') as handle:\n"
+            "        for i in range(40):\n"
+            "            path = os.path.join(folder, f'rlbook-fill-{i}')\n"
+            "            filled.append(path)\n"
+            "            with open(path, 'wb') as handle:\n"
             "                handle.write(b'x' * 2**24)\n"
             "    except OSError as exc:\n"
-            "        print(folder, 'full:', exc.strerror)\n")))
+            "        print(folder, 'full:', exc.strerror)\n")),
+            sample_action=self.answer("sample_action", after=(
+                "\nfor path in filled:\n"
+                "    if os.path.exists(path):\n"
+                "        os.remove(path)\n")))
         files["flood"] = self.student(build_policy_network=self.answer(
             "build_policy_network", before=(
                 "line = 'x' * 1000 + '\\n'\n"
                 "for i in range(50):\n"
                 "    print(line * 1000, end='')\n")))
+        # Tries to create files outside its scratch folder (new names only,
+        # taken back at once if it worked) and to reach the grader's database.
         files["escaper"] = self.student(basic_policy=self.answer("basic_policy", after=(
-            "\nimport os, socket\n"
-            "for path in ('/work/escaped', '/root/escaped', '/usr/escaped', '/etc/escaped',\n"
-            "             '/run/rlbook/files/escaped', '/escaped'):\n"
+            "\nimport os, socket, sys\n"
+            "for path in ('/work/rlbook-escaped', '/root/rlbook-escaped', '/usr/rlbook-escaped',\n"
+            "             '/etc/rlbook-escaped', '/run/rlbook/files/rlbook-escaped',\n"
+            "             '/rlbook-escaped', sys.prefix + '/rlbook-escaped'):\n"
             "    try:\n"
-            "        open(path, 'w').write('x')\n"
+            "        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL))\n"
+            "        os.remove(path)\n"
+            "        print(path, 'WRITTEN')\n"
             "    except OSError as exc:\n"
             "        print(path, exc.strerror)\n"
             "try:\n"

@@ -10,7 +10,9 @@ import csv
 import os
 import sqlite3
 import subprocess
+import sys
 import zipfile
+from pathlib import Path
 
 import nbformat
 import psutil
@@ -39,8 +41,90 @@ def corpus(root):
     return Corpus(root)
 
 
+# What grading must leave exactly as it was: the environment, the
+# interpreter it was made from, and the checkout.
+def _tree_state(top):
+    """{path: (inode, size, mtime, ctime, mode)} of everything under ``top``;
+    any write, replacement, chmod or deletion changes an entry (ctime cannot
+    be set back from user space)."""
+    state = {}
+    for folder, dirs, names in os.walk(top):
+        for name in dirs + names:
+            path = os.path.join(folder, name)
+            st = os.lstat(path)
+            state[path] = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_mode)
+    return state
+
+
+def _tree_changes(before, after):
+    """What changed between two _tree_state()s. Python writes bytecode into
+    __pycache__ by itself, so new or rewritten files there are not damage;
+    a missing one is."""
+    changes = []
+    for path in sorted(before.keys() | after.keys()):
+        cache = f"{os.sep}__pycache__{os.sep}" in path
+        if path not in after:
+            changes.append(f"deleted {path}")
+        elif path not in before:
+            if not cache:
+                changes.append(f"added {path}")
+        elif before[path] != after[path] and not (cache or os.path.isdir(path)):
+            changes.append(f"changed {path}")
+        elif before[path][4] != after[path][4]:
+            changes.append(f"mode changed {path}")
+    return changes
+
+
+def _record_problems(prefix):
+    """Files pip's RECORD lists that are missing, or whose sha256 differs
+    (bytecode excepted: Python rewrites it)."""
+    import base64
+    import hashlib
+    from concurrent.futures import ThreadPoolExecutor
+
+    rows = []
+    for record in Path(prefix).glob("lib/python3*/site-packages/*.dist-info/RECORD"):
+        site = record.parent.parent
+        with open(record, newline="") as handle:
+            rows += [(os.path.normpath(site / row[0]), row[1] if len(row) > 1 else "")
+                     for row in csv.reader(handle) if row and row[0]]
+
+    def check(row):
+        path, digest = row
+        if not os.path.lexists(path):
+            return f"missing {path}"
+        if "=" in digest and not path.endswith(".pyc"):
+            algorithm, expected = digest.split("=", 1)
+            hasher = hashlib.new(algorithm)
+            with open(path, "rb") as handle:
+                for block in iter(lambda: handle.read(2**20), b""):
+                    hasher.update(block)
+            if base64.urlsafe_b64encode(hasher.digest()).rstrip(b"=").decode() != expected:
+                return f"differs from RECORD {path}"
+        return None
+
+    assert len(rows) > 10_000, f"no pip RECORD files under {prefix}"
+    with ThreadPoolExecutor(os.cpu_count() or 2) as pool:
+        return [problem for problem in pool.map(check, rows) if problem]
+
+
+def _checkout_state(root):
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"],
+                            cwd=root, capture_output=True, text=True)
+    solutions = {str(p): p.read_bytes() for p in sorted((root / "solutions").rglob("*"))
+                 if p.is_file()}
+    return status.stdout if status.returncode == 0 else None, solutions
+
+
 @pytest.fixture(scope="module")
-def graded(root, corpus, tmp_path_factory):
+def machine_before(root):
+    """Taken before the class is graded; see test_grading_leaves_the_machine_as_it_was."""
+    return {"env": _tree_state(sys.prefix), "base": _tree_state(sys.base_prefix),
+            "checkout": _checkout_state(root)}
+
+
+@pytest.fixture(scope="module")
+def graded(root, corpus, tmp_path_factory, machine_before):
     folder = tmp_path_factory.mktemp("class")
     inbox = corpus.write_zip(folder / "submissions.zip", hostile=True)
     roster = folder / "roster.csv"
@@ -388,3 +472,39 @@ def test_two_jobs_on_postgresql_write_the_same_lines(graded, corpus, root, tmp_p
 def test_a_bad_jobs_count_is_a_clear_error(root, tmp_path):
     with pytest.raises(ValueError, match="--jobs must be a whole number of at least 1, got 0"):
         grade(tmp_path, ASSIGNMENT, out=tmp_path / "out", root=root, jobs=0)
+
+
+def _stdout_of(graded, student):
+    nb = nbformat.read(str(graded.out / "autograded" / student / ASSIGNMENT /
+                           f"{NOTEBOOK}.ipynb"), 4)
+    return "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", [])
+                   if o.get("output_type") == "stream")
+
+
+@pytest.mark.notebook
+def test_attacks_on_the_course_found_nothing_to_attack(graded):
+    # Each attacker looked where nbgrader keeps the course and reports what
+    # it hit: inside the sandbox, nothing of the course was there.
+    assert "gradebooks changed: []" in _stdout_of(graded, "db-writer")
+    assert "notebooks overwritten: []" in _stdout_of(graded, "sabotage")
+    escaper = _stdout_of(graded, "escaper")
+    assert "WRITTEN" not in escaper and escaper.count("Read-only file system") >= 6, escaper
+    assert "network: Network is unreachable" in escaper or "network: Connection refused" \
+        in escaper, escaper
+    assert "/tmp full: No space left on device" in _stdout_of(graded, "filler")
+
+
+@pytest.mark.notebook
+def test_grading_leaves_the_machine_as_it_was(graded, machine_before, root):
+    # The whole corpus, honest and hostile, has been graded by now. Nothing
+    # of the environment, its base interpreter or the checkout may differ.
+    env_changes = _tree_changes(machine_before["env"], _tree_state(sys.prefix))
+    base_changes = _tree_changes(machine_before["base"], _tree_state(sys.base_prefix))
+    unchanged = {path for path, st in machine_before["env"].items()
+                 if os.path.lexists(path) and os.lstat(path).st_ctime_ns == st[3]}
+    # A RECORD mismatch on a file nobody touched since before grading was
+    # there already (a bytecode rebuild, a local edit): not grading's doing.
+    record = [p for p in _record_problems(sys.prefix) if p.split(" ")[-1] not in unchanged]
+    assert env_changes == [] and record == [], (env_changes + record)[:30]
+    assert base_changes == [], base_changes[:30]
+    assert _checkout_state(root) == machine_before["checkout"]
