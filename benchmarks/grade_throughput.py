@@ -15,7 +15,15 @@ on the machine falls on all three alike. ``--postgres`` adds a ``--jobs 2``
 run on a throwaway PostgreSQL. Targets (issue 12): sandbox overhead at most
 10%, two jobs at least 1.6x the anchor's throughput.
 
-Run: .venv/bin/python benchmarks/grade_throughput.py [--students 6] [--repeat 1] [--postgres]
+``--startup N`` first times N one-cell notebooks in a sandbox and without
+one, interleaved: the sandbox's fixed cost per kernel, apart from the
+notebook's own work and from the noise of a busy machine.
+
+Every timing is printed with the load average (1 minute) before and after
+it: on a shared 2-core machine the load decides more than the code does.
+
+Run: .venv/bin/python benchmarks/grade_throughput.py [--students 6] [--repeat 1]
+         [--startup 0] [--postgres]
 """
 
 import argparse
@@ -23,6 +31,7 @@ import os
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,6 +49,8 @@ def main():
     parser.add_argument("--students", type=int, default=6)
     parser.add_argument("--repeat", type=int, default=1,
                         help="run each way this many times, interleaved; report medians")
+    parser.add_argument("--startup", type=int, default=0,
+                        help="also time this many empty kernels with and without the sandbox")
     parser.add_argument("--postgres", action="store_true",
                         help="also grade with --jobs 2 on a throwaway PostgreSQL")
     args = parser.parse_args()
@@ -47,6 +58,8 @@ def main():
         parser.error(f"--students must be at least 2, got {args.students}")
     if args.repeat < 1:
         parser.error(f"--repeat must be at least 1, got {args.repeat}")
+    if args.startup:
+        startup(args.startup)
     corpus = Corpus(ROOT)
     # Alternate right and partly wrong answers, so the CSV has something to differ in.
     wrong = corpus.student(sample_action="def sample_action(p, rng):\n    return 1\n")
@@ -66,9 +79,11 @@ def main():
         outs = []
         for attempt in range(args.repeat):
             for number, (label, options) in enumerate(runs):
-                print(f"grading ({attempt + 1}/{args.repeat}): {label} ...", flush=True)
+                load = os.getloadavg()[0]
                 run = grade(inbox, ASSIGNMENT, out=scratch / f"run{attempt}-{number}",
                             limits=limits, root=ROOT, echo=quiet, **options)
+                print(f"({attempt + 1}/{args.repeat}) {label:<30} {run.seconds / args.students:6.2f} "
+                      f"s/submission   load {load:.2f} -> {os.getloadavg()[0]:.2f}", flush=True)
                 seconds[label].append(run.seconds)
                 outs.append(run.out)
         results = [(label, statistics.median(times)) for label, times in seconds.items()]
@@ -88,6 +103,28 @@ def main():
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
           f"on {os.cpu_count()} CPUs")
     return report(args.students, args.repeat, results, all(c == csvs[0] for c in csvs))
+
+
+def startup(count):
+    """Seconds to start a kernel, run one cell and clean up, with and without
+    the sandbox (medians of ``count`` each, interleaved)."""
+    from rlbook.grading.sandbox import execute
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("print('hello')")]
+    text = nbformat.writes(notebook)
+    times = {True: [], False: []}
+    load = os.getloadavg()[0]
+    for _ in range(count):
+        for sandboxed in (True, False):
+            started = time.monotonic()
+            result = execute(text, {}, Limits(cell_timeout=60, timeout=120), sandboxed=sandboxed)
+            assert result["failure"] is None, result["failure"]
+            times[sandboxed].append(time.monotonic() - started)
+    with_, without = statistics.median(times[True]), statistics.median(times[False])
+    print(f"one-cell notebook, median of {count}: {with_:.2f} s sandboxed, {without:.2f} s "
+          f"without: the sandbox adds {with_ - without:+.2f} s per kernel   "
+          f"load {load:.2f} -> {os.getloadavg()[0]:.2f}", flush=True)
 
 
 def report(students, repeat, results, same):

@@ -119,20 +119,23 @@ class _Grader:
                       for s in by_student}
         with progress(total=len(by_student), desc=f"grading {self.assignment}",
                       unit="student") as self.bar:
-            tasks = {}
-            for student, subs in sorted(by_student.items()):
-                for submission in subs:
-                    release = instructor_source(self.out / "release", self.assignment,
-                                                submission.notebook)
-                    self.found[student]["flags"] += [
-                        str(f) for f in tamper.metadata_findings(submission.content, release)]
-                    task = self.prepare(student, submission.notebook)
-                    if task is None:
-                        self.finish_notebook(student)
-                    else:
-                        tasks[(student, submission.notebook)] = task
-            self.dispatch(tasks)
+            self.dispatch(self._prepared(by_student))
         return len(by_student)
+
+    def _prepared(self, by_student):
+        """(key, task) for each submission, prepared one at a time: the pool
+        starts running the first while the next ones are prepared."""
+        for student, subs in sorted(by_student.items()):
+            for submission in subs:
+                release = instructor_source(self.out / "release", self.assignment,
+                                            submission.notebook)
+                self.found[student]["flags"] += [
+                    str(f) for f in tamper.metadata_findings(submission.content, release)]
+                task = self.prepare(student, submission.notebook)
+                if task is None:
+                    self.finish_notebook(student)
+                else:
+                    yield (student, submission.notebook), task
 
     def prepare(self, student, notebook):
         """(notebook JSON, execute() keyword arguments, probe), or None on failure."""
@@ -152,20 +155,24 @@ class _Grader:
         return nbformat.writes(nb), kwargs, probe
 
     def dispatch(self, tasks):
-        left = dict(tasks)
-        for attempt in range(2):   # a worker process that died takes the pool with it
+        left, fresh = {}, iter(tasks)
+        for _ in range(3):   # a worker process that died takes the pool with it: retry
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=self.jobs, mp_context=context) as pool:
-                running = {pool.submit(execute, nb, **kwargs): key
-                           for key, (nb, kwargs, _) in sorted(left.items())}
+                running = {}
                 try:
+                    for key, (nb, kwargs, _) in sorted(left.items()):
+                        running[pool.submit(execute, nb, **kwargs)] = key
+                    for key, task in fresh:
+                        left[key] = task
+                        running[pool.submit(execute, task[0], **task[1])] = key
                     for future in as_completed(running):
                         key = running[future]
                         self.collect(key, left.pop(key)[2], future.result())
                 except BrokenProcessPool:
-                    if attempt == 1:
-                        raise
-        for key in left:
+                    continue
+            return
+        for key in list(left) + [key for key, _ in fresh]:
             self.found[key[0]]["failure"] = "the grading worker process died"
             self.finish_notebook(key[0])
 
