@@ -109,11 +109,17 @@ def _record_problems(prefix):
 
 
 def _checkout_state(root):
-    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"],
-                            cwd=root, capture_output=True, text=True)
-    solutions = {str(p): p.read_bytes() for p in sorted((root / "solutions").rglob("*"))
-                 if p.is_file()}
-    return status.stdout if status.returncode == 0 else None, solutions
+    """{path: content hash} of every file of the checkout that git tracks or
+    would track (ignored outputs left out); a commit in between changes
+    nothing here, an edit or a deletion does."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
+                             "--exclude-standard"], cwd=root, capture_output=True, check=True)
+    paths = sorted({p for p in listed.stdout.decode().split("\0") if p})
+    present = [p for p in paths if os.path.lexists(root / p)]
+    hashed = subprocess.run(["git", "hash-object", "--no-filters", "--stdin-paths"], cwd=root,
+                            input="\n".join(present) + "\n", capture_output=True, text=True,
+                            check=True)
+    return dict(zip(present, hashed.stdout.split())), sorted(set(paths) - set(present))
 
 
 @pytest.fixture(scope="module")
@@ -507,4 +513,8 @@ def test_grading_leaves_the_machine_as_it_was(graded, machine_before, root):
     record = [p for p in _record_problems(sys.prefix) if p.split(" ")[-1] not in unchanged]
     assert env_changes == [] and record == [], (env_changes + record)[:30]
     assert base_changes == [], base_changes[:30]
-    assert _checkout_state(root) == machine_before["checkout"]
+    files, missing = _checkout_state(root)
+    files_before, missing_before = machine_before["checkout"]
+    assert missing == missing_before
+    assert {p for p in files.keys() | files_before.keys()
+            if files.get(p) != files_before.get(p)} == set()
