@@ -195,6 +195,26 @@ def test_a_missing_bubblewrap_stops_grading_with_the_fix(root, tmp_path, venv_bi
     assert not (tmp_path / "out").exists()
 
 
+
+def test_without_user_namespaces_grading_stops_with_the_fix(root, tmp_path, venv_bin):
+    # A host that turned user namespaces off: bubblewrap itself refuses, with
+    # the words it uses there.
+    fake = tmp_path / "bin" / "bwrap"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to creating new namespace, likely "
+                    "because the kernel does not allow non-privileged user namespaces.' >&2\n"
+                    "exit 1\n")
+    fake.chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake.parent}:{venv_bin}:/usr/bin:/bin"}
+    done = subprocess.run([venv_bin / "rlbook", "grade", "01_gym_and_policies", str(tmp_path),
+                           "--out", str(tmp_path / "out")],
+                          cwd=root, capture_output=True, text=True, env=env)
+    assert done.returncode == 2, done.stderr
+    assert "bubblewrap could not start a sandbox: bwrap: No permissions" in done.stderr
+    assert "User namespaces are probably turned off" in done.stderr
+    assert "sysctl -w user.max_user_namespaces" in done.stderr and "--no-sandbox" in done.stderr
+    assert not (tmp_path / "out").exists()
+
 as_root = pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None,
                              reason="needs root and unshare(1) to make mounts")
 
