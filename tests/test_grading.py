@@ -295,11 +295,23 @@ def test_summary_png_and_terminal_report(graded):
 
 
 def _children():
-    """This process's descendants, but for multiprocessing's resource tracker
-    (the standard library starts it with the first worker pool; it lives as
-    long as its parent)."""
-    return [p for p in psutil.Process().children(recursive=True)
-            if "resource_tracker" not in " ".join(p.cmdline())]
+    """This process's live descendants, but for multiprocessing's resource
+    tracker (the standard library starts it with the first worker pool; it
+    lives as long as its parent). Zombies have ended already; where this
+    process is a namespace's init, orphans it has not reaped yet are such."""
+    return _live_children()
+
+
+def _live_children():
+    found = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE and \
+                    "resource_tracker" not in " ".join(child.cmdline()):
+                found.append(child)
+        except psutil.NoSuchProcess:     # ended while we looked
+            pass
+    return found
 
 
 @pytest.mark.notebook

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import nbformat
 import psutil
@@ -153,10 +154,18 @@ def test_the_whole_notebook_deadline_kills_every_process_it_started():
     assert result["failure"]["kind"] == "timeout"
     assert "whole-notebook limit of 12 s" in result["failure"]["message"]
     assert survivors([result["sandbox_uid"]]) == []
-    # Nothing but multiprocessing's resource tracker, which an earlier grading
-    # run in this process may have started (it lives as long as its parent).
-    assert [p for p in psutil.Process().children(recursive=True)
-            if "resource_tracker" not in " ".join(p.cmdline())] == []
+    # Nothing alive but multiprocessing's resource tracker, which an earlier
+    # grading run in this process may have started (it lives as long as its
+    # parent); zombies have ended already.
+    left = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE and \
+                    "resource_tracker" not in " ".join(child.cmdline()):
+                left.append(child)
+        except psutil.NoSuchProcess:
+            pass
+    assert left == []
 
 
 def test_no_descriptor_of_the_grader_reaches_the_kernel(tmp_path):
@@ -198,22 +207,28 @@ def test_a_missing_bubblewrap_stops_grading_with_the_fix(root, tmp_path, venv_bi
 
 def test_without_user_namespaces_grading_stops_with_the_fix(root, tmp_path, venv_bin):
     # A host that turned user namespaces off: bubblewrap itself refuses, with
-    # the words it uses there.
-    fake = tmp_path / "bin" / "bwrap"
-    fake.parent.mkdir()
+    # the words it uses there. (In a folder the sandbox's user can reach: as
+    # root, the launcher runs bubblewrap as that user.)
+    fake = Path(tempfile.mkdtemp(prefix="rlbook-fake-bwrap-")) / "bwrap"
+    fake.parent.chmod(0o755)
     fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to creating new namespace, likely "
                     "because the kernel does not allow non-privileged user namespaces.' >&2\n"
                     "exit 1\n")
     fake.chmod(0o755)
     env = {**os.environ, "PATH": f"{fake.parent}:{venv_bin}:/usr/bin:/bin"}
-    done = subprocess.run([venv_bin / "rlbook", "grade", "01_gym_and_policies", str(tmp_path),
-                           "--out", str(tmp_path / "out")],
-                          cwd=root, capture_output=True, text=True, env=env)
+    try:
+        done = subprocess.run([venv_bin / "rlbook", "grade", "01_gym_and_policies",
+                               str(tmp_path), "--out", str(tmp_path / "out")],
+                              cwd=root, capture_output=True, text=True, env=env)
+    finally:
+        fake.unlink()
+        fake.parent.rmdir()
     assert done.returncode == 2, done.stderr
     assert "bubblewrap could not start a sandbox: bwrap: No permissions" in done.stderr
     assert "User namespaces are probably turned off" in done.stderr
     assert "sysctl -w user.max_user_namespaces" in done.stderr and "--no-sandbox" in done.stderr
     assert not (tmp_path / "out").exists()
+
 
 as_root = pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None,
                              reason="needs root and unshare(1) to make mounts")

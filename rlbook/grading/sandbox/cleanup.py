@@ -15,7 +15,6 @@ able to do that, even by mistake. ``remove_tree``:
 """
 
 import os
-import stat
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
@@ -74,8 +73,6 @@ def _empty(folder_fd, home, shown):
                     f"{where} is a mount point; deleting through it would delete the mounted "
                     "folder's files. Nothing past it was deleted; unmount it, then remove "
                     f"{shown} by hand")
-            if not stat.S_ISDIR(os.fstat(child).st_mode):   # cannot happen with O_DIRECTORY
-                raise RefusedRemoval(f"{where} is not a folder")
             _empty(child, home, where)
         finally:
             os.close(child)
