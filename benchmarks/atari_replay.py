@@ -16,6 +16,7 @@ import argparse
 import time
 
 import rlbook  # noqa: F401
+
 import numpy as np
 import tensorflow as tf
 
@@ -45,7 +46,7 @@ def sampling_rates(buffers, batches, rounds=9):
     rates = [[] for _ in buffers]
     cpu_rates = [[] for _ in buffers]
     for _ in range(rounds):
-        for sample, rate, cpu_rate in zip(samples, rates, cpu_rates):
+        for sample, rate, cpu_rate in zip(samples, rates, cpu_rates, strict=True):
             started, cpu_started = time.perf_counter(), time.process_time()
             for _ in range(per_round):
                 sample().numpy()  # .numpy() waits for the batch to exist
@@ -56,15 +57,15 @@ def sampling_rates(buffers, batches, rounds=9):
 
 
 def main():
+    from rlbook.frame_replay import FrameStackReplayBuffer
+    from rlbook.tfagents import load_env
+
     from tf_agents.drivers import dynamic_step_driver
     from tf_agents.environments import tf_py_environment
     from tf_agents.policies import random_tf_policy
     from tf_agents.replay_buffers import tf_uniform_replay_buffer
     from tf_agents.specs import tensor_spec
     from tf_agents.trajectories import policy_step, trajectory
-
-    from rlbook.frame_replay import FrameStackReplayBuffer
-    from rlbook.tfagents import load_env
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--capacity", type=int, default=5_000)
@@ -92,7 +93,7 @@ def main():
                "FrameStack, pure TF": pure_tf}
     rates, cpu_rates = sampling_rates(list(buffers.values()), args.batches)
     rows = []
-    for (name, buffer), rate, cpu_rate in zip(buffers.items(), rates, cpu_rates):
+    for (name, buffer), rate, cpu_rate in zip(buffers.items(), rates, cpu_rates, strict=True):
         per_item = stored_bytes(buffer) / args.capacity
         rows.append((per_item, rate, cpu_rate))
         print(f"{name:30s} {per_item:9,.0f} bytes/transition  {rate:8.1f} batches of 64/s  "

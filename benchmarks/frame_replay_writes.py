@@ -19,6 +19,7 @@ For scale it also times one ``read_value()`` of the frames, a full copy.
 import time
 
 import rlbook  # noqa: F401
+
 import numpy as np
 import tensorflow as tf
 
@@ -35,12 +36,12 @@ def per_call_ms(fn, calls=200, rounds=3):
 
 
 def main(capacity=50_000):
+    from rlbook.frame_replay import FrameStackReplayBuffer
+    from rlbook.tfagents import load_env
+
     from tf_agents.environments import tf_py_environment
     from tf_agents.specs import tensor_spec
     from tf_agents.trajectories import policy_step, time_step, trajectory
-
-    from rlbook.frame_replay import FrameStackReplayBuffer
-    from rlbook.tfagents import load_env
 
     env = tf_py_environment.TFPyEnvironment(load_env("BreakoutNoFrameskip-v4", seed=0))
     spec = tensor_spec.from_spec(trajectory.from_transition(
@@ -55,12 +56,13 @@ def main(capacity=50_000):
             continue
         for _ in range(10):
             buffer.add_batch(item)
-        add = tf.function(lambda: buffer.add_batch(item))
+        add = tf.function(lambda buffer=buffer: buffer.add_batch(item))
         sample = tf.function(
-            lambda: buffer.get_next(sample_batch_size=64, num_steps=2)[0].observation)
+            lambda buffer=buffer: buffer.get_next(sample_batch_size=64,
+                                                  num_steps=2)[0].observation)
 
         @tf.function
-        def sample_then_add():
+        def sample_then_add(buffer=buffer):
             observation = buffer.get_next(sample_batch_size=64, num_steps=2)[0].observation
             with tf.control_dependencies([observation]):
                 buffer.add_batch(item)
@@ -71,7 +73,8 @@ def main(capacity=50_000):
               f"(extra {sa - s - a:+.3f} ms)")
     frames = buffer._frames
     read = per_call_ms(lambda: frames.read_value().numpy(), calls=5)
-    print(f"one read_value() of the {frames.shape[0]:,}-frame variable (a full copy): {read:.1f} ms")
+    print(f"one read_value() of the {frames.shape[0]:,}-frame variable (a full copy): "
+          f"{read:.1f} ms")
 
 
 if __name__ == "__main__":

@@ -4,9 +4,9 @@ Also the memory check every replay buffer here goes through.
 """
 
 
-import numpy as np
-
 from rlbook.replay import check_fits_in_memory
+
+import numpy as np
 
 
 def spec_nbytes(spec):
@@ -139,7 +139,7 @@ class FrameStackReplayBuffer(_replay_buffer_base()):
                    self._episode_start.scatter_update(tf.IndexedSlices(start[None], at))]
         others = tf.nest.flatten(items._replace(observation=()))
         updates += [column.scatter_update(tf.IndexedSlices(value[:1], at))
-                    for column, value in zip(self._columns, others)]
+                    for column, value in zip(self._columns, others, strict=True)]
         with tf.control_dependencies(updates):
             return self._last_id.assign(item_id)
 
@@ -169,9 +169,9 @@ class FrameStackReplayBuffer(_replay_buffer_base()):
 
     def _stack_frames_op(self):
         """The compiled op when it applies here (4 uint8 frames on the CPU), else None."""
-        import tensorflow as tf
-
         from rlbook.frame_replay_op import stack_frames_op
+
+        import tensorflow as tf
 
         if not getattr(self, "_compiled_op", True):
             return None

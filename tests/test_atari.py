@@ -3,10 +3,10 @@
 import subprocess
 import sys
 
+from rlbook.atari import AtariEnv
+
 import numpy as np
 import pytest
-
-from rlbook.atari import AtariEnv
 
 
 def test_ids_exist_in_plain_gym_without_importing_rlbook():

@@ -7,10 +7,10 @@ written answers as needing manual grading and score the autograded tests.
 
 import shutil
 
+from rlbook.grading.grade import Limits, grade
+
 import pytest
 from nbgrader.api import Gradebook
-
-from rlbook.grading.grade import Limits, grade
 
 ASSIGNMENT = "07_exercises"
 WRITTEN = ["q1_define_rl", "q2_applications", "q3_discount_factor", "q4_measure_performance",

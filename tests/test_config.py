@@ -1,8 +1,8 @@
-import numpy as np
-import pytest
-
 import rlbook
 from rlbook import config
+
+import numpy as np
+import pytest
 
 
 @pytest.mark.parametrize("value, expected", [("1", True), ("true", True), ("ON", True),

@@ -1,9 +1,9 @@
 import os
 
+from rlbook import envs
+
 import numpy as np
 import pytest
-
-from rlbook import envs
 
 
 def test_cartpole_reset_matches_the_syllabus_reference():

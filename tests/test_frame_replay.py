@@ -1,10 +1,10 @@
 """The frame-once Atari replay buffer rebuilds exactly the stacks FrameStack4 made."""
 
 
+from rlbook.frame_replay import FrameStackReplayBuffer
+
 import numpy as np
 import pytest
-
-from rlbook.frame_replay import FrameStackReplayBuffer
 
 
 @pytest.fixture(scope="module")
@@ -14,14 +14,14 @@ def breakout_run():
     Short episodes (40 agent steps) put several episode starts in the buffer,
     and a capacity smaller than the run makes the ring wrap around.
     """
+    from rlbook.tfagents import load_env
+
     import tensorflow as tf
     from tf_agents.drivers import dynamic_step_driver
     from tf_agents.environments import tf_py_environment
     from tf_agents.policies import random_tf_policy
     from tf_agents.specs import tensor_spec
     from tf_agents.trajectories import policy_step, trajectory
-
-    from rlbook.tfagents import load_env
 
     tf.random.set_seed(0)
     env = tf_py_environment.TFPyEnvironment(load_env("BreakoutNoFrameskip-v4", 40, seed=0))
@@ -31,7 +31,10 @@ def breakout_run():
     spec = tensor_spec.from_spec(spec)
     buffer = FrameStackReplayBuffer(spec, batch_size=1, max_length=150)
     seen = []
-    record = lambda traj: seen.append(tf.nest.map_structure(lambda t: t.numpy()[0], traj))
+
+    def record(traj):
+        seen.append(tf.nest.map_structure(lambda t: t.numpy()[0], traj))
+
     driver = dynamic_step_driver.DynamicStepDriver(env, policy, [buffer.add_batch, record],
                                                    num_steps=230)
     driver.run()
@@ -63,7 +66,7 @@ def test_every_stack_at_an_episode_start_stays_in_its_episode(breakout_run):
     lowest = len(seen) - 150 + 3
     ids = tf.constant([[i] for i in range(lowest, len(seen))], tf.int64)
     rebuilt = buffer._stacks(ids).numpy()[:, 0]
-    for i, stack in zip(range(lowest, len(seen)), rebuilt):
+    for i, stack in zip(range(lowest, len(seen)), rebuilt, strict=True):
         np.testing.assert_array_equal(stack, seen[i].observation, err_msg=f"item {i}")
         if seen[i].step_type == 0:  # a reset stack: four copies of one frame
             assert all(np.array_equal(stack[..., 0], stack[..., k]) for k in range(4))
@@ -100,9 +103,9 @@ def test_bad_input_and_memory_warning(breakout_run):
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32])
 def test_packed_stacks_match_numpy_moveaxis(dtype):
     """The uint32 packing (uint8) and the transpose (other dtypes) both put frame k at index k."""
-    import tensorflow as tf
-
     from rlbook.frame_replay import _pack_bytes
+
+    import tensorflow as tf
 
     frames = np.random.default_rng(1).integers(0, 256, (3, 2, 4, 5, 6)).astype(dtype)
     want = np.moveaxis(frames, -3, -1)
@@ -150,9 +153,9 @@ def test_compiled_op_and_pure_tf_sample_the_same_bytes(breakout_run):
 
 @pytest.mark.skipif(not _compiler_present(), reason="no C++ compiler to build the op")
 def test_compiled_op_rejects_frame_ids_outside_the_buffer(breakout_run):
-    import tensorflow as tf
-
     from rlbook.frame_replay_op import stack_frames_op
+
+    import tensorflow as tf
 
     buffer, _ = breakout_run
     op = stack_frames_op()

@@ -2,12 +2,17 @@
 
 import warnings
 
+from rlbook.replay import (
+    Batch,
+    PrioritizedReplayBuffer,
+    ReplayBuffer,
+    SumTree,
+    check_fits_in_memory,
+)
+
 import numpy as np
 import psutil
 import pytest
-
-from rlbook.replay import (Batch, PrioritizedReplayBuffer, ReplayBuffer, SumTree,
-                           check_fits_in_memory)
 
 
 def fill(buffer, n, start=0):

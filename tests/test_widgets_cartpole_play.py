@@ -2,12 +2,12 @@
 
 import base64
 
-import numpy as np
-import pytest
-
 from rlbook import envs
 from rlbook.widgets.cartpole_play import CartPolePlay, frame_png
 from rlbook.widgets.display import WIDGET_MIME, bundle
+
+import numpy as np
+import pytest
 
 # CartPole-v1 after reset(seed=42), from the syllabus.
 FIRST_OBSERVATION = [0.0273956, -0.00611216, 0.03585979, 0.0197368]

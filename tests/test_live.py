@@ -1,6 +1,8 @@
-"""rlbook.widgets.live: a throttled learning curve updated in place while training runs."""
+"""rlbook.live: a throttled learning curve updated in place while training runs."""
 
 import base64
+
+from rlbook.live import LiveCurve, live_curve
 
 import nbformat
 import numpy as np
@@ -8,8 +10,6 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 from nbclient import NotebookClient
-
-from rlbook.widgets.live import LiveCurve, live_curve
 
 
 class Clock:

@@ -116,9 +116,9 @@ class LiveCurve:
                                          cost * (1 - self.max_share) / self.max_share)
 
     def _render(self):
-        from matplotlib.figure import Figure
-
         from rlbook.plots import moving_average
+
+        from matplotlib.figure import Figure
 
         figure = Figure(figsize=(7, 3.2))
         axes = figure.add_subplot()
@@ -185,5 +185,5 @@ def live_curve(live_plot, **defaults):
         return LiveCurve(**defaults)
     if isinstance(live_plot, LiveCurve):
         return live_plot
-    raise TypeError("live_plot should be True, False or a rlbook.widgets.live.LiveCurve, "
+    raise TypeError("live_plot should be True, False or a rlbook.live.LiveCurve, "
                     f"got {type(live_plot).__name__}")
