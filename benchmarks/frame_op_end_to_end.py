@@ -8,7 +8,9 @@ replay) for a short and a long run; the difference of the two removes set-up,
 warm-up collection and graph tracing, leaving the steady loop's rate. The
 two settings take turns (on, off, on, off, ...) so that a busy moment on a
 shared machine slows both rather than one, and the load average is printed
-beside every number.
+beside every number. Besides wall-clock steps/s it reports steps per
+CPU-second of the training process (all its threads), which other jobs on
+a shared machine disturb less.
 
 Within noise means: the median on/off ratio differs from 1 by less than the
 spread of the anchor's own repeated runs (max/min - 1).
@@ -37,16 +39,17 @@ def child(short, long):
     settings = {**ATARI_HYPERPARAMETERS, **overrides}
 
     def timed(n_iterations):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         result = train_eval(None, "BreakoutNoFrameskip-v4", num_iterations=n_iterations,
                             **settings)
-        return time.perf_counter() - started, result
+        return time.perf_counter() - started, time.process_time() - cpu_started, result
 
     timed(10)  # discarded: TensorFlow start-up and loading the op land here
-    t_short, _ = timed(short)
-    t_long, result = timed(long)
+    t_short, cpu_short, _ = timed(short)
+    t_long, cpu_long, result = timed(long)
     agent_steps = (long - short) * settings["collect_steps_per_iteration"]
     print(json.dumps({"steps_per_s": agent_steps / (t_long - t_short),
+                      "steps_per_cpu_s": agent_steps / (cpu_long - cpu_short),
                       "op_loaded": result.replay_buffer._stack_frames_op() is not None,
                       "device": result.device}))
 
@@ -61,7 +64,8 @@ def measure(setting, short, long):
     found = json.loads(done.stdout.strip().splitlines()[-1])
     if found["op_loaded"] != (setting == "on"):
         sys.exit(f"the {setting} run had op_loaded={found['op_loaded']}: nothing to compare")
-    return found["steps_per_s"], (load + os.getloadavg()[0]) / 2, found["device"]
+    return (found["steps_per_s"], found["steps_per_cpu_s"], (load + os.getloadavg()[0]) / 2,
+            found["device"])
 
 
 def main():
@@ -73,29 +77,29 @@ def main():
     args = parser.parse_args()
     if args.child:
         return child(args.short, args.long)
-    rates = {"on": [], "off": []}
-    print(f"{os.cpu_count()} CPUs; agent steps/s of the steady loop "
-          f"({args.long - args.short} train steps), load = 1-min load average")
+    rates = {(setting, clock): [] for setting in SETTINGS for clock in ("wall", "cpu")}
+    print(f"{os.cpu_count()} CPUs; agent steps of the steady loop "
+          f"({args.long - args.short} train steps) per wall-clock second and per CPU-second; "
+          f"load = 1-min load average")
     for repeat in range(args.repeats):
         # Alternate which setting goes first, so neither always gets the quieter slot.
         order = ("on", "off") if repeat % 2 == 0 else ("off", "on")
-        pair = {}
         for setting in order:
-            rate, load, device = measure(setting, args.short, args.long)
-            rates[setting].append(rate)
-            pair[setting] = rate
-            print(f"  run {repeat + 1} op {setting:>3}: {rate:6.1f} steps/s (load {load:.2f}, "
-                  f"{device})", flush=True)
-        print(f"  run {repeat + 1} ratio on/off: {pair['on'] / pair['off']:.3f}", flush=True)
-    ratios = [on / off for on, off in zip(rates["on"], rates["off"], strict=True)]
-    median = statistics.median(ratios)
-    noise = max(rates["off"]) / min(rates["off"]) - 1
-    print(f"compiled op: median {statistics.median(rates['on']):.1f} steps/s; "
-          f"anchor (pure TF, RLBOOK_FRAME_OP=0): median {statistics.median(rates['off']):.1f}")
-    print(f"median ratio on/off {median:.3f} (pairs: {', '.join(f'{r:.3f}' for r in ratios)}); "
-          f"anchor's own spread {noise:.1%}")
-    verdict = "within noise" if abs(median - 1) <= noise else "beyond noise"
-    print(f"verdict: {verdict}")
+            wall, cpu, load, device = measure(setting, args.short, args.long)
+            rates[setting, "wall"].append(wall)
+            rates[setting, "cpu"].append(cpu)
+            print(f"  run {repeat + 1} op {setting:>3}: {wall:6.1f} steps/s, {cpu:6.1f} "
+                  f"steps/CPU-s (load {load:.2f}, {device})", flush=True)
+    for clock in ("wall", "cpu"):
+        on, off = rates["on", clock], rates["off", clock]
+        ratios = [a / b for a, b in zip(on, off, strict=True)]
+        median = statistics.median(ratios)
+        noise = max(off) / min(off) - 1
+        verdict = "within noise" if abs(median - 1) <= noise else "beyond noise"
+        print(f"{clock:>4}: compiled op median {statistics.median(on):.1f}, anchor (pure TF, "
+              f"RLBOOK_FRAME_OP=0) median {statistics.median(off):.1f}; ratio on/off median "
+              f"{median:.3f} (pairs {', '.join(f'{r:.3f}' for r in ratios)}); anchor's own "
+              f"spread {noise:.1%}: {verdict}")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,14 @@
 """Pictures of training: learning curves and tabular Q-values."""
 
+from rlbook.checks import check_int
+
 import numpy as np
 
 
 def moving_average(values, window):
     """Trailing mean over ``window`` values (shorter at the start)."""
     values = np.asarray(values, dtype=np.float64)
-    if window < 1:
-        raise ValueError(f"window must be at least 1, got {window}")
+    window = check_int("window", window)
     cumsum = np.cumsum(np.insert(values, 0, 0.0))
     counts = np.minimum(np.arange(1, len(values) + 1), window)
     starts = np.arange(1, len(values) + 1) - counts
@@ -25,7 +26,7 @@ def plot_learning_curve(values, xs=None, label=None, window=None, ax=None,
 
     values = np.asarray(values, dtype=np.float64)
     if values.ndim != 1 or len(values) == 0:
-        raise ValueError(f"values must be a non-empty 1-D sequence, got shape {values.shape}")
+        raise ValueError(f"values should be a non-empty 1-D sequence, got: shape {values.shape}")
     xs = np.arange(1, len(values) + 1) if xs is None else np.asarray(xs)
     if len(xs) != len(values):
         raise ValueError(f"xs has {len(xs)} entries but values has {len(values)}")

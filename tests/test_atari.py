@@ -60,6 +60,7 @@ def test_same_seed_same_game():
         return np.stack([env.step(int(rng.integers(4)))[0] for _ in range(60)])
 
     np.testing.assert_array_equal(play(5), play(5))
+    assert not np.array_equal(play(5), play(6)), "another seed should give another game"
 
 
 def test_clear_errors():

@@ -87,17 +87,22 @@ def test_stores_under_7_2_kb_per_transition(breakout_run):
     assert buffer.bytes_per_item >= 84 * 84
 
 
-def test_bad_input_and_memory_warning(breakout_run):
+def test_bad_input_is_refused(breakout_run):
     buffer, _ = breakout_run
     with pytest.raises(ValueError, match="batch_size must be 1"):
         FrameStackReplayBuffer(buffer.data_spec, batch_size=2)
-    # One memory check for every buffer: rlbook.replay's, run before allocating.
-    from rlbook import frame_replay, replay
 
-    assert frame_replay.check_fits_in_memory is replay.check_fits_in_memory
-    too_big = buffer.bytes_per_item * 10**9
-    with pytest.warns(RuntimeWarning, match="the frame replay buffer needs"):
-        assert frame_replay.check_fits_in_memory(too_big, "frame replay buffer") is False
+
+def test_building_a_buffer_larger_than_free_memory_warns(breakout_run, monkeypatch):
+    import psutil
+
+    buffer, _ = breakout_run
+    # Pretend 1 MB is free: 1,000 transitions (about 7 MB) no longer fit.
+    real = psutil.virtual_memory()
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: real._replace(available=2**20))
+    with pytest.warns(RuntimeWarning, match=r"the frame replay buffer needs 0\.01 GiB but only "
+                                            r"0\.00 GiB of RAM is free; lower its capacity"):
+        FrameStackReplayBuffer(buffer.data_spec, max_length=1_000)
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32])

@@ -71,6 +71,10 @@ def test_the_same_seed_replays_the_same_game():
             game.left.click()
     np.testing.assert_array_equal(a.observation, b.observation)
     assert bytes(a.image.value) == bytes(b.image.value)
+    other = CartPolePlay(seed=8)
+    for _ in range(5):
+        other.left.click()
+    assert not np.array_equal(a.observation, other.observation)
 
 
 def test_display_bundle_has_the_widget_and_the_first_frame(game):
