@@ -33,9 +33,13 @@ def child(short, long):
     import rlbook  # noqa: F401  (legacy Keras before TensorFlow)
     from rlbook.tfagents_train import ATARI_HYPERPARAMETERS, train_eval
 
+    # train_eval evaluates at step 0 and at the end whatever eval_interval says:
+    # the episode cap keeps those two greedy episodes short (a policy that never
+    # presses FIRE would otherwise play 27,000 steps), so they cost both runs alike.
     overrides = dict(initial_collect_steps=1_000, replay_buffer_capacity=10_000,
-                     eval_interval=10**9, num_eval_episodes=1, log_interval=50,
-                     iterations_per_call=50, export_policy=False, progress=False)
+                     max_episode_steps=500, eval_interval=10**9, num_eval_episodes=1,
+                     log_interval=50, iterations_per_call=50, export_policy=False,
+                     progress=False)
     settings = {**ATARI_HYPERPARAMETERS, **overrides}
 
     def timed(n_iterations):

@@ -89,6 +89,7 @@ class TrainResult:
         if len(self.returns) == 0:
             raise ValueError("the result holds no returns yet: train longer (for train_eval, "
                              "for at least eval_interval train steps)")
-        return plot_learning_curve(self.returns, xs=self.x, label=label, window=window,
+        return plot_learning_curve(self.returns, xs=self.x, label=label or self.ylabel.lower(),
+                                   window=window,
                                    xlabel=self.xlabel, ylabel=self.ylabel, target=target,
                                    ax=ax, title=title)

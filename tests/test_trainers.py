@@ -82,3 +82,18 @@ def test_every_trainer_documents_each_argument_in_one_style():
         assert "\nArgs:\n" in doc and "\nReturns:\n" in doc, trainer
         undocumented = [name for name in parameters(fn) if name not in documented(doc)]
         assert undocumented == [], f"{trainer} does not document {undocumented}"
+
+
+def test_the_core_plots_any_result_the_same_way():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import numpy as np
+
+    for result, xlabel in ((DQNResult(returns=np.arange(40.0)), "Episode"),
+                           (ReinforceResult(returns=np.arange(5.0)), "Iteration")):
+        ax = result.plot(target=200)
+        assert ax.get_xlabel() == xlabel
+        np.testing.assert_array_equal(ax.lines[0].get_xdata(), np.arange(1, len(result) + 1))
+    with pytest.raises(ValueError, match="no returns yet"):
+        DQNResult(returns=np.zeros(0)).plot()
