@@ -6,8 +6,7 @@ each stores per transition (the buffers' own variables divided by their
 capacity) and the throughput of sampling batches of 64 transitions
 (get_next(sample_batch_size=64, num_steps=2) inside a tf.function, the
 buffers taking turns, median of 9 rounds; wall-clock and CPU time). The frame buffer is measured
-twice: with its compiled op (rlbook/frame_replay_op.cc; the first run
-compiles it) and on its pure-TensorFlow path.
+on its TensorFlow sampling path (gather, then uint32 byte packing).
 
     nice -n 10 .venv/bin/python benchmarks/atari_replay.py
 """
@@ -80,17 +79,11 @@ def main():
     uniform = tf_uniform_replay_buffer.TFUniformReplayBuffer(spec, batch_size=1,
                                                              max_length=args.capacity)
     frames = FrameStackReplayBuffer(spec, batch_size=1, max_length=args.capacity)
-    pure_tf = FrameStackReplayBuffer(spec, batch_size=1, max_length=args.capacity,
-                                     compiled_op=False)
-    compiled = frames._stack_frames_op() is not None
     driver = dynamic_step_driver.DynamicStepDriver(
-        env, policy, [uniform.add_batch, frames.add_batch, pure_tf.add_batch],
-        num_steps=args.capacity)
+        env, policy, [uniform.add_batch, frames.add_batch], num_steps=args.capacity)
     tf.function(driver.run)()
     print(f"all buffers hold {int(frames.num_frames())} real Breakout transitions")
-    buffers = {"TFUniformReplayBuffer": uniform,
-               "FrameStack, " + ("compiled op" if compiled else "no op, pure TF"): frames,
-               "FrameStack, pure TF": pure_tf}
+    buffers = {"TFUniformReplayBuffer": uniform, "FrameStackReplayBuffer": frames}
     rates, cpu_rates = sampling_rates(list(buffers.values()), args.batches)
     rows = []
     for (name, buffer), rate, cpu_rate in zip(buffers.items(), rates, cpu_rates, strict=True):
@@ -98,11 +91,10 @@ def main():
         rows.append((per_item, rate, cpu_rate))
         print(f"{name:30s} {per_item:9,.0f} bytes/transition  {rate:8.1f} batches of 64/s  "
               f"{cpu_rate:8.1f} per CPU-second")
-    (u_bytes, u_rate, u_cpu), (f_bytes, f_rate, f_cpu), (_, p_rate, p_cpu) = rows
+    (u_bytes, u_rate, u_cpu), (f_bytes, f_rate, f_cpu) = rows
     print(f"memory: {u_bytes / f_bytes:.2f}x smaller ({f_bytes / 1000:.2f} KB per transition, "
-          f"goal <= 7.2 KB); sampling: {f_rate / u_rate:.2f}x the uniform buffer's rate with "
-          f"the compiled op (goal >= 1), {p_rate / u_rate:.2f}x with pure TF; per CPU-second "
-          f"{f_cpu / u_cpu:.2f}x and {p_cpu / u_cpu:.2f}x")
+          f"goal <= 7.2 KB); sampling: {f_rate / u_rate:.2f}x the uniform buffer's rate "
+          f"({f_cpu / u_cpu:.2f}x per CPU-second)")
 
 if __name__ == "__main__":
     main()

@@ -130,46 +130,6 @@ def test_packed_stacks_match_numpy_moveaxis(dtype):
     assert spec.shape == rebuilt.shape[2:]
 
 
-def _compiler_present():
-    import os
-    import shutil
-
-    return shutil.which(os.environ.get("CXX") or "g++") is not None
-
-
-@pytest.mark.skipif(not _compiler_present(), reason="no C++ compiler to build the op")
-def test_compiled_op_and_pure_tf_sample_the_same_bytes(breakout_run):
-    """Every sampleable item, as pairs (num_steps=2), through both paths."""
-    import tensorflow as tf
-
-    buffer, seen = breakout_run
-    assert buffer._stack_frames_op() is not None, "g++ is here, so the op should build"
-    lowest = len(seen) - 150 + 3
-    ids = tf.constant([[i, i + 1] for i in range(lowest, len(seen) - 1)], tf.int64)
-    compiled = buffer._stacks(ids).numpy()
-    buffer._compiled_op = False
-    try:
-        pure = buffer._stacks(ids).numpy()
-    finally:
-        buffer._compiled_op = True
-    assert compiled.shape == pure.shape == (len(seen) - 1 - lowest, 2, 84, 84, 4)
-    np.testing.assert_array_equal(compiled, pure)
-
-
-@pytest.mark.skipif(not _compiler_present(), reason="no C++ compiler to build the op")
-def test_compiled_op_rejects_frame_ids_outside_the_buffer(breakout_run):
-    from rlbook.frame_replay_op import stack_frames_op
-
-    import tensorflow as tf
-
-    buffer, _ = breakout_run
-    op = stack_frames_op()
-    with pytest.raises(tf.errors.InvalidArgumentError, match=r"= 150 is outside \[0, 150\)"):
-        op(buffer._frames.handle, tf.constant([[0, 1, 2, 150]], tf.int64))
-    with pytest.raises((tf.errors.InvalidArgumentError, ValueError), match="4"):
-        op(buffer._frames.handle, tf.constant([[0, 1, 2]], tf.int64))
-
-
 def test_add_batch_never_reads_the_whole_frames_variable(breakout_run):
     """A slice-assign reads the variable, and each such read copies all frames."""
     import tensorflow as tf
@@ -179,58 +139,3 @@ def test_add_batch_never_reads_the_whole_frames_variable(breakout_run):
     graph = tf.function(buffer.add_batch).get_concrete_function(item).graph
     handle = next(inner for outer, inner in graph.captures if outer is buffer._frames.handle)
     assert {op.type for op in handle.consumers()} == {"ResourceScatterUpdate"}
-
-
-FALLBACK_SCRIPT = """
-import numpy as np
-import rlbook
-import tensorflow as tf
-from tf_agents.specs import tensor_spec
-from tf_agents.trajectories import trajectory
-
-from rlbook.frame_replay import FrameStackReplayBuffer
-
-spec = trajectory.Trajectory(
-    step_type=tf.TensorSpec([], tf.int32), observation=tf.TensorSpec([6, 5, 4], tf.uint8),
-    action=tf.TensorSpec([], tf.int64), policy_info=(), next_step_type=tf.TensorSpec([], tf.int32),
-    reward=tf.TensorSpec([], tf.float32), discount=tf.TensorSpec([], tf.float32))
-buffer = FrameStackReplayBuffer(spec, max_length=8)
-frames = (np.arange(10 * 30) % 251).astype(np.uint8).reshape(10, 6, 5)
-for t in range(10):
-    item = tensor_spec.zero_spec_nest(spec, outer_dims=(1,))
-    stack = np.stack([frames[max(t - k, 0)] for k in (3, 2, 1, 0)], -1)
-    item = item._replace(step_type=tf.constant([0 if t == 0 else 1]),
-                         observation=tf.constant(stack[None]))
-    buffer.add_batch(item)
-ids = tf.constant([[5, 6], [8, 9]], tf.int64)
-got = buffer._stacks(ids).numpy()
-want = np.stack([[np.stack([frames[i - 3 + k] for k in range(4)], -1) for i in row]
-                 for row in ids.numpy()])
-np.testing.assert_array_equal(got, want)
-print("op loaded:", buffer._stack_frames_op() is not None)
-"""
-
-
-@pytest.mark.parametrize("setting", ["missing compiler", "RLBOOK_FRAME_OP=0"])
-def test_pure_tf_path_takes_over_without_the_op(tmp_path, setting):
-    """A real process with no usable compiler (or the op switched off) still samples."""
-    import os
-    import subprocess
-    import sys
-
-    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
-    if setting == "missing compiler":
-        env["CXX"] = str(tmp_path / "no-such-g++")
-    else:
-        env["RLBOOK_FRAME_OP"] = "0"
-    done = subprocess.run([sys.executable, "-c", FALLBACK_SCRIPT], env=env, capture_output=True,
-                          text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
-    notes = [line for line in done.stdout.splitlines() if line.startswith("rlbook:")]
-    if setting == "missing compiler":
-        assert notes == [f"rlbook: frame replay sampling uses the pure-TF path (no C++ compiler "
-                         f"{env['CXX']!r} (set CXX, or install g++))"]
-    else:
-        assert notes == []
-    assert "op loaded: False" in done.stdout
-    assert not list((tmp_path / "cache").rglob("*.so")), "nothing should have been built"
