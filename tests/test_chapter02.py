@@ -7,10 +7,10 @@ reference solution must pass the whole cell, hidden part included.
 
 import json
 
+import rlbook  # noqa: F401  (legacy Keras before TensorFlow)
+
 import numpy as np
 import pytest
-
-import rlbook  # noqa: F401  (legacy Keras before TensorFlow)
 
 SOURCE = "solutions/02_policy_gradients/02_policy_gradients.ipynb"
 
@@ -22,9 +22,9 @@ def cells(root):
 
 
 def namespace_with(cells, *cell_ids):
-    import tensorflow as tf
-
     from rlbook import envs
+
+    import tensorflow as tf
 
     namespace = {"np": np, "tf": tf, "envs": envs}
     for cell_id in cell_ids:

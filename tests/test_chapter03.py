@@ -34,7 +34,7 @@ def q_learning_variant(body):
             "    return q_values, np.array(history)\n")
 
 
-GOOD_UPDATE = ("        q_values[state, action] += alpha * (reward + gamma * q_values[next_state].max()\n"
+GOOD_UPDATE = ("        q_values[state, action] += alpha * (reward + gamma * q_values[next_state].max()\n"  # noqa: E501 (a student's line)
                "                                            - q_values[state, action])\n")
 
 WRONG = {

@@ -10,12 +10,11 @@ written answers as needing manual grading and score the autograded tests.
 import json
 import shutil
 
-import numpy as np
+from rlbook.grading.grade import Limits, grade
 
+import numpy as np
 import pytest
 from nbgrader.api import Gradebook
-
-from rlbook.grading.grade import Limits, grade
 
 ASSIGNMENT = "07_exercises"
 WRITTEN = ["q1_define_rl", "q2_applications", "q3_discount_factor", "q4_measure_performance",
@@ -196,7 +195,7 @@ WRONG = {
         "def policy_gradient(theta, observations, actions, advantages):\n"
         "    p = softmax_probabilities(theta, observations)\n"
         "    onehot = np.eye(theta.shape[1])[actions]\n"
-        "    return add_bias(observations).T @ ((p - onehot) * np.asarray(advantages)[:, None]) / len(p)\n",
+        "    return add_bias(observations).T @ ((p - onehot) * np.asarray(advantages)[:, None]) / len(p)\n",  # noqa: E501 (a student's line)
         "points downhill"),
     "gradient summed": ("policy_gradient",
         "def policy_gradient(theta, observations, actions, advantages):\n"
@@ -213,7 +212,7 @@ WRONG = {
     "gradient without the probabilities": ("policy_gradient",
         "def policy_gradient(theta, observations, actions, advantages):\n"
         "    onehot = np.eye(theta.shape[1])[actions]\n"
-        "    return add_bias(observations).T @ (onehot * np.asarray(advantages)[:, None]) / len(onehot)\n",
+        "    return add_bias(observations).T @ (onehot * np.asarray(advantages)[:, None]) / len(onehot)\n",  # noqa: E501 (a student's line)
         "gives a last row of"),
     "reinforce descends": ("reinforce",
         "def reinforce(env, n_iterations, n_episodes_per_update=10, n_max_steps=300,\n"
