@@ -43,7 +43,7 @@ lab: setup
 # and the parallel-grading test starts a throwaway PostgreSQL. Install the
 # missing ones as root; otherwise those tests say why they skip.
 CHROMIUM := /usr/bin/chromium
-TEST_DEBS = $(strip $(if $(wildcard $(CHROMIUM)),,chromium) $(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,postgresql))
+TEST_DEBS = $(strip $(if $(wildcard $(CHROMIUM)),,chromium) $(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,postgresql) $(if $(wildcard /usr/bin/bwrap),,bubblewrap))
 
 test-deps:
 	@if [ -z "$(TEST_DEBS)" ]; then :; \

@@ -52,13 +52,16 @@ def _badges(args):
 
 def _grade(args):
     from rlbook.grading.grade import Limits, grade
+    from rlbook.grading.sandbox import SandboxUnavailable
 
-    limits = Limits(cell_timeout=args.cell_timeout, timeout=args.timeout,
-                    memory_mb=args.memory_mb)
     try:
+        limits = Limits(cell_timeout=args.cell_timeout, timeout=args.timeout,
+                        memory_mb=args.memory_mb, processes=args.processes,
+                        disk_mb=args.disk_mb)
         result = grade(args.submissions, args.assignment, out=args.out, roster=args.roster,
-                       limits=limits, jobs=args.jobs, db_url=args.db_url)
-    except (ValueError, FileNotFoundError) as exc:
+                       limits=limits, jobs=args.jobs, db_url=args.db_url,
+                       sandbox=not args.no_sandbox)
+    except (ValueError, FileNotFoundError, SandboxUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0 if result.graded or not result.problems else 1
@@ -110,7 +113,8 @@ def main(argv=None):
         "grade", help="autograde a folder or zip of submissions with nbgrader",
         description="Autograde every <student_id>_<notebook>.ipynb in SUBMISSIONS. Writes "
                     "gradebook.db, feedback/, grades.csv, problems.csv and summary.png "
-                    "into --out.")
+                    "into --out. Each submission runs in a bubblewrap sandbox: no network, "
+                    "no course files, its own uid, processes and scratch space.")
     gra.add_argument("assignment", help="the assignment id, a folder of solutions/")
     gra.add_argument("submissions", help="a folder or a .zip of submitted notebooks")
     gra.add_argument("--out", help="the grading folder (default: grading/<assignment>)")
@@ -121,12 +125,20 @@ def main(argv=None):
     gra.add_argument("--timeout", type=float, default=900,
                      help="seconds a whole notebook may take (default 900)")
     gra.add_argument("--memory-mb", type=int, default=6144,
-                     help="address-space limit of each grading process and kernel "
-                          "(default 6144)")
+                     help="address space of each process in a submission's sandbox, and "
+                          "the resident memory of all of them together (default 6144)")
+    gra.add_argument("--processes", type=int, default=0,
+                     help="processes and threads a submission may run at once "
+                          "(default 0: 16 per CPU, at least 512)")
+    gra.add_argument("--disk-mb", type=int, default=512,
+                     help="size of a submission's writable home and of its /tmp (default 512)")
     gra.add_argument("--jobs", type=int, default=1,
-                     help="grade this many students at once (needs --db-url)")
+                     help="grade this many students at once (default 1)")
     gra.add_argument("--db-url", help="nbgrader gradebook URL, for example "
                      "postgresql+psycopg2://grader@localhost/rlbook (default: sqlite in --out)")
+    gra.add_argument("--no-sandbox", action="store_true",
+                     help="run student code without the sandbox, as you (for machines "
+                          "without bubblewrap; a warning goes to grading.log)")
     gra.set_defaults(func=_grade)
 
     gal = commands.add_parser(

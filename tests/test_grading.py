@@ -1,27 +1,34 @@
-"""`rlbook grade` on a class of good and bad chapter-01 submissions.
+"""`rlbook grade` on a class of good, bad and hostile chapter-01 submissions.
 
 The corpus (tests/grading_corpus.py) is graded once per module with real
-nbgrader, real kernels and TensorFlow; the tests read the gradebook, the
-CSVs, the feedback and the summary it produced.
+nbgrader, real sandboxed kernels and TensorFlow, two at a time on the
+default sqlite gradebook; the tests read the gradebook, the CSVs, the
+feedback and the summary it produced.
 """
 
 import csv
+import os
 import sqlite3
 import subprocess
+import sys
 import zipfile
+from pathlib import Path
 
 import nbformat
 import psutil
 import pytest
 
-from grading_corpus import ASSIGNMENT, EXERCISES, EXPECTED, NOTEBOOK, POINTS, Corpus
-from rlbook.grading import collect, feedback, layout
+from grading_corpus import (ASSIGNMENT, EXERCISES, EXPECTED, FLAGGED, HOSTILE_EXPECTED,
+                            NOTEBOOK, POINTS, Corpus)
+from rlbook.grading import collect, feedback, layout, leaks, restore
 from rlbook.grading.grade import Limits, grade
+from rlbook.grading.sandbox.watchdog import survivors
 
 # Generous for a busy 2-core machine (the slowest chapter-01 cell takes about
 # 7 s there), short enough that the infinite loop costs little.
 LIMITS = Limits(cell_timeout=30, timeout=240)
-ROSTER = sorted(EXPECTED) + ["zoe"]
+ROSTER = sorted(EXPECTED) + sorted(HOSTILE_EXPECTED) + ["zoe"]
+EVERYONE = {**EXPECTED, **HOSTILE_EXPECTED}
 
 
 def _rows(path):
@@ -34,20 +41,110 @@ def corpus(root):
     return Corpus(root)
 
 
+# What grading must leave exactly as it was: the environment, the
+# interpreter it was made from, and the checkout.
+def _tree_state(top):
+    """{path: (inode, size, mtime, ctime, mode)} of everything under ``top``;
+    any write, replacement, chmod or deletion changes an entry (ctime cannot
+    be set back from user space)."""
+    state = {}
+    for folder, dirs, names in os.walk(top):
+        for name in dirs + names:
+            path = os.path.join(folder, name)
+            st = os.lstat(path)
+            state[path] = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_mode)
+    return state
+
+
+def _tree_changes(before, after):
+    """What changed between two _tree_state()s. Python writes bytecode into
+    __pycache__ by itself, so new or rewritten files there are not damage;
+    a missing one is."""
+    changes = []
+    for path in sorted(before.keys() | after.keys()):
+        cache = f"{os.sep}__pycache__{os.sep}" in path
+        if path not in after:
+            changes.append(f"deleted {path}")
+        elif path not in before:
+            if not cache:
+                changes.append(f"added {path}")
+        elif before[path] != after[path] and not (cache or os.path.isdir(path)):
+            changes.append(f"changed {path}")
+        elif before[path][4] != after[path][4]:
+            changes.append(f"mode changed {path}")
+    return changes
+
+
+def _record_problems(prefix):
+    """Files pip's RECORD lists that are missing, or whose sha256 differs
+    (bytecode excepted: Python rewrites it)."""
+    import base64
+    import hashlib
+    from concurrent.futures import ThreadPoolExecutor
+
+    rows = []
+    for record in Path(prefix).glob("lib/python3*/site-packages/*.dist-info/RECORD"):
+        site = record.parent.parent
+        with open(record, newline="") as handle:
+            rows += [(os.path.normpath(site / row[0]), row[1] if len(row) > 1 else "")
+                     for row in csv.reader(handle) if row and row[0]]
+
+    def check(row):
+        path, digest = row
+        if not os.path.lexists(path):
+            return f"missing {path}"
+        if "=" in digest and not path.endswith(".pyc"):
+            algorithm, expected = digest.split("=", 1)
+            hasher = hashlib.new(algorithm)
+            with open(path, "rb") as handle:
+                for block in iter(lambda: handle.read(2**20), b""):
+                    hasher.update(block)
+            if base64.urlsafe_b64encode(hasher.digest()).rstrip(b"=").decode() != expected:
+                return f"differs from RECORD {path}"
+        return None
+
+    assert len(rows) > 10_000, f"no pip RECORD files under {prefix}"
+    with ThreadPoolExecutor(os.cpu_count() or 2) as pool:
+        return [problem for problem in pool.map(check, rows) if problem]
+
+
+def _checkout_state(root):
+    """{path: content hash} of every file of the checkout that git tracks or
+    would track (ignored outputs left out); a commit in between changes
+    nothing here, an edit or a deletion does."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
+                             "--exclude-standard"], cwd=root, capture_output=True, check=True)
+    paths = sorted({p for p in listed.stdout.decode().split("\0") if p})
+    present = [p for p in paths if os.path.lexists(root / p)]
+    hashed = subprocess.run(["git", "hash-object", "--no-filters", "--stdin-paths"], cwd=root,
+                            input="\n".join(present) + "\n", capture_output=True, text=True,
+                            check=True)
+    return dict(zip(present, hashed.stdout.split())), sorted(set(paths) - set(present))
+
+
 @pytest.fixture(scope="module")
-def graded(root, corpus, tmp_path_factory):
+def machine_before(root):
+    """Taken before the class is graded; see test_grading_leaves_the_machine_as_it_was."""
+    return {"env": _tree_state(sys.prefix), "base": _tree_state(sys.base_prefix),
+            "checkout": _checkout_state(root)}
+
+
+@pytest.fixture(scope="module")
+def graded(root, corpus, tmp_path_factory, machine_before):
     folder = tmp_path_factory.mktemp("class")
-    inbox = corpus.write_zip(folder / "submissions.zip")
+    inbox = corpus.write_zip(folder / "submissions.zip", hostile=True)
     roster = folder / "roster.csv"
     roster.write_text("student_id,first_name\n" + "".join(f"{s},{s.title()}\n" for s in ROSTER))
-    result = grade(inbox, ASSIGNMENT, out=folder / "out", roster=roster, limits=LIMITS, root=root)
+    # Two at a time on sqlite: only this process writes the gradebook.
+    result = grade(inbox, ASSIGNMENT, out=folder / "out", roster=roster, limits=LIMITS,
+                   root=root, jobs=2)
     return result
 
 
 @pytest.mark.notebook
 def test_every_graded_submission_gets_its_expected_scores(graded):
     rows = {row["student"]: row for row in _rows(graded.out / "grades.csv")}
-    expected = {s: scores for s, scores in EXPECTED.items() if isinstance(scores, dict)}
+    expected = {s: scores for s, scores in EVERYONE.items() if isinstance(scores, dict)}
     assert sorted(rows) == sorted(expected)
     for student, scores in expected.items():
         row = rows[student]
@@ -62,7 +159,7 @@ def test_every_graded_submission_gets_its_expected_scores(graded):
 def test_failures_are_listed_with_their_reason_and_never_scored(graded):
     problems = _rows(graded.out / "problems.csv")
     grades = {row["student"] for row in _rows(graded.out / "grades.csv")}
-    for student, outcome in EXPECTED.items():
+    for student, outcome in EVERYONE.items():
         if isinstance(outcome, dict):
             continue
         _, reason = outcome
@@ -91,6 +188,34 @@ def test_repairs_and_limits_are_noted_beside_the_score(graded):
 
 
 @pytest.mark.notebook
+def test_tampering_is_flagged_with_its_evidence_and_keeps_its_score(graded):
+    flags = {}
+    for row in _rows(graded.out / "problems.csv"):
+        if row["status"] == "flagged":
+            flags.setdefault(row["student"], []).append(row["reason"])
+    assert sorted(flags) == sorted(FLAGGED), flags
+    for student, fragments in FLAGGED.items():
+        for fragment in fragments:
+            assert any(fragment in flag for flag in flags[student]), (student, fragment, flags)
+    # Honest and merely broken submissions are never flagged.
+    assert not set(flags) & set(EXPECTED)
+    graded_rows = {row["student"] for row in _rows(graded.out / "grades.csv")}
+    assert set(flags) <= graded_rows
+
+
+@pytest.mark.notebook
+def test_one_students_attack_reaches_no_one_else(graded):
+    # The saboteur overwrote every notebook it could see and the db-writer
+    # every database: inside the sandbox that was nothing of the course.
+    for student in ("alice", "mia", "carol"):
+        assert nbformat.read(str(graded.out / "submitted" / student / ASSIGNMENT /
+                                 f"{NOTEBOOK}.ipynb"), 4).cells
+    with sqlite3.connect(graded.out / "gradebook.db") as db:
+        assert db.execute("select count(*) from submitted_assignment").fetchone()[0] == len(
+            [o for o in EVERYONE.values() if isinstance(o, dict)])
+
+
+@pytest.mark.notebook
 def test_the_gradebook_is_sqlite_and_holds_only_real_gradings(graded):
     from nbgrader.api import Gradebook, MissingEntry
 
@@ -98,7 +223,7 @@ def test_the_gradebook_is_sqlite_and_holds_only_real_gradings(graded):
         assert db.execute("select count(*) from grade_cells").fetchone()[0] == len(EXERCISES)
     totals = {row["student"]: float(row["total"]) for row in _rows(graded.out / "grades.csv")}
     with Gradebook(f"sqlite:///{graded.out / 'gradebook.db'}", "rlbook") as gradebook:
-        for student, outcome in EXPECTED.items():
+        for student, outcome in EVERYONE.items():
             if isinstance(outcome, dict):
                 assert gradebook.find_submission(ASSIGNMENT, student).score == totals[student]
             else:
@@ -129,23 +254,39 @@ def _page_text(page):
 def test_feedback_never_shows_hidden_tests(graded, root):
     snippets = _hidden_snippets(root)
     assert len(snippets) > 10
-    pages = sorted((graded.out / "feedback").rglob("*.html"))
-    assert {p.parts[-3] for p in pages} == {s for s, o in EXPECTED.items() if isinstance(o, dict)}
-    for page in pages:
+    files = sorted(p for p in (graded.out / "feedback").rglob("*") if p.is_file())
+    pages = [p for p in files if p.suffix == ".html"]
+    assert {p.parts[-3] for p in pages} == {s for s, o in EVERYONE.items() if isinstance(o, dict)}
+    for page in files:
         text = _page_text(page)
-        # A visible check is shown, so the search below can find code.
-        assert "leaning_left = np.array([0.0, 0.0, -0.05, 0.0])" in text, page
+        if page.suffix == ".html":
+            # A visible check is shown, so the search below can find code.
+            assert "leaning_left = np.array([0.0, 0.0, -0.05, 0.0])" in text, page
         leaked = [snippet for snippet in snippets if snippet in text]
         assert leaked == [] and "HIDDEN TESTS" not in text, (page, leaked)
     biggest = max(p.stat().st_size for p in pages)
     assert biggest < 5 * 2**20, "nbgrader's LimitOutput should cap enormous output"
+    # The leaker printed the hidden tests: its page says what was removed.
+    assert leaks.NOTE in _page_text(
+        graded.out / "feedback" / "leaker" / ASSIGNMENT / f"{NOTEBOOK}.html")
+
+
+@pytest.mark.notebook
+def test_stored_executed_notebooks_hold_no_hidden_test_in_their_outputs(graded, root):
+    source = restore.instructor_source(root / "solutions", ASSIGNMENT, NOTEBOOK)
+    release = restore.instructor_source(root / "notebooks", ASSIGNMENT, NOTEBOOK)
+    secrets = leaks.secret_lines(source, release)
+    stored = sorted((graded.out / "autograded").rglob("*.ipynb"))
+    assert len(stored) == len([o for o in EVERYONE.values() if isinstance(o, dict)])
+    for path in stored:
+        assert leaks.leaking_outputs(nbformat.read(str(path), 4), secrets) == [], path
 
 
 @pytest.mark.notebook
 def test_summary_png_and_terminal_report(graded):
     png = graded.out / "summary.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    scored = [s for s in EXPECTED.values() if isinstance(s, dict)]
+    scored = [s for s in EVERYONE.values() if isinstance(s, dict)]
     for exercise in EXERCISES:
         passed = sum(s[exercise] == POINTS[exercise] for s in scored)
         assert f"({passed}/{len(scored)})" in next(
@@ -153,9 +294,22 @@ def test_summary_png_and_terminal_report(graded):
     assert f"{len(scored)} graded, totals out of 10" in graded.summary
 
 
+def _children():
+    """This process's descendants, but for multiprocessing's resource tracker
+    (the standard library starts it with the first worker pool; it lives as
+    long as its parent)."""
+    return [p for p in psutil.Process().children(recursive=True)
+            if "resource_tracker" not in " ".join(p.cmdline())]
+
+
 @pytest.mark.notebook
-def test_no_kernel_or_grader_outlives_the_run(graded):
-    assert psutil.Process().children(recursive=True) == []
+def test_no_process_started_by_a_submission_outlives_the_run(graded):
+    # The daemon student started sleepers in sessions of their own and a
+    # double fork; the fork bomb left dozens of children.
+    if os.geteuid() == 0:       # one uid per run; nick's and olga's files never ran
+        assert len(graded.sandbox_uids) == len(EVERYONE) - 2
+    assert survivors(graded.sandbox_uids) == []
+    assert _children() == []
 
 
 @pytest.mark.notebook
@@ -185,7 +339,37 @@ def test_a_loop_that_swallows_interrupts_hits_the_whole_notebook_limit(corpus, r
     assert result.graded == []
     assert [p[2:] for p in result.problems] == [
         ("not graded", "ran past the whole-notebook limit of 40 s; nothing was graded")]
-    assert psutil.Process().children(recursive=True) == []
+    assert _children() == []
+    assert survivors(result.sandbox_uids) == []
+
+
+@pytest.mark.notebook
+def test_validate_and_the_grader_give_the_same_verdicts(graded, corpus, tmp_path):
+    from rlbook.grading.validate import validate
+
+    # ivan's basic_policy warns on stderr whenever a test calls it.
+    path = tmp_path / f"{NOTEBOOK}.ipynb"
+    nbformat.write(corpus.notebooks()[f"ivan_{NOTEBOOK}.ipynb"], str(path))
+    report = validate(path, timeout=LIMITS.cell_timeout)
+    row = next(r for r in _rows(graded.out / "grades.csv") if r["student"] == "ivan")
+    by_grader = {e: float(row[e]) == POINTS[e] for e in EXERCISES}
+    by_validate = {e: e in report.passed for e in EXERCISES}
+    assert by_validate == by_grader
+    assert by_grader["test_basic_policy"] is False
+    assert report.errors["test_basic_policy"].startswith("wrote to stderr")
+
+
+@pytest.mark.notebook
+def test_no_sandbox_grades_with_a_warning_on_screen_and_in_the_log(corpus, root, tmp_path):
+    from rlbook.grading.grade import NO_SANDBOX_WARNING
+
+    inbox = corpus.write_zip(tmp_path / "one.zip", names={"alice"})
+    said = []
+    result = grade(inbox, ASSIGNMENT, out=tmp_path / "out", limits=LIMITS, root=root,
+                   sandbox=False, echo=said.append)
+    assert said[0] == NO_SANDBOX_WARNING and "--no-sandbox" in said[0]
+    assert (result.out / "grading.log").read_text().splitlines()[0] == NO_SANDBOX_WARNING
+    assert _rows(result.out / "grades.csv")[0]["total"] == "10"
 
 
 def test_an_empty_zip_is_a_clear_error(root, tmp_path, venv_bin):
@@ -291,6 +475,46 @@ def test_two_jobs_on_postgresql_write_the_same_lines(graded, corpus, root, tmp_p
     assert lines(result.out / "problems.csv") == lines(graded.out / "problems.csv")
 
 
-def test_jobs_without_a_database_server_is_refused(root, tmp_path):
-    with pytest.raises(ValueError, match="sqlite is not safe for concurrent graders"):
-        grade(tmp_path, ASSIGNMENT, out=tmp_path / "out", root=root, jobs=2)
+def test_a_bad_jobs_count_is_a_clear_error(root, tmp_path):
+    with pytest.raises(ValueError, match="--jobs must be a whole number of at least 1, got 0"):
+        grade(tmp_path, ASSIGNMENT, out=tmp_path / "out", root=root, jobs=0)
+
+
+def _stdout_of(graded, student):
+    nb = nbformat.read(str(graded.out / "autograded" / student / ASSIGNMENT /
+                           f"{NOTEBOOK}.ipynb"), 4)
+    return "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", [])
+                   if o.get("output_type") == "stream")
+
+
+@pytest.mark.notebook
+def test_attacks_on_the_course_found_nothing_to_attack(graded):
+    # Each attacker looked where nbgrader keeps the course and reports what
+    # it hit: inside the sandbox, nothing of the course was there.
+    assert "gradebooks changed: []" in _stdout_of(graded, "db-writer")
+    assert "notebooks overwritten: []" in _stdout_of(graded, "sabotage")
+    escaper = _stdout_of(graded, "escaper")
+    assert "WRITTEN" not in escaper and escaper.count("Read-only file system") >= 6, escaper
+    assert "network: Network is unreachable" in escaper or "network: Connection refused" \
+        in escaper, escaper
+    assert "/tmp full: No space left on device" in _stdout_of(graded, "filler")
+
+
+@pytest.mark.notebook
+def test_grading_leaves_the_machine_as_it_was(graded, machine_before, root):
+    # The whole corpus, honest and hostile, has been graded by now. Nothing
+    # of the environment, its base interpreter or the checkout may differ.
+    env_changes = _tree_changes(machine_before["env"], _tree_state(sys.prefix))
+    base_changes = _tree_changes(machine_before["base"], _tree_state(sys.base_prefix))
+    unchanged = {path for path, st in machine_before["env"].items()
+                 if os.path.lexists(path) and os.lstat(path).st_ctime_ns == st[3]}
+    # A RECORD mismatch on a file nobody touched since before grading was
+    # there already (a bytecode rebuild, a local edit): not grading's doing.
+    record = [p for p in _record_problems(sys.prefix) if p.split(" ")[-1] not in unchanged]
+    assert env_changes == [] and record == [], (env_changes + record)[:30]
+    assert base_changes == [], base_changes[:30]
+    files, missing = _checkout_state(root)
+    files_before, missing_before = machine_before["checkout"]
+    assert missing == missing_before
+    assert {p for p in files.keys() | files_before.keys()
+            if files.get(p) != files_before.get(p)} == set()

@@ -18,6 +18,7 @@ from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from .release import CONFIG_FILE, SOURCE_DIR
+from .sandbox.cleanup import remove_tree
 
 MARKER = ".rlbook-grading"
 _OWNED = ("source", "release", "submitted", "autograded", "feedback", "gradebook.db",
@@ -32,8 +33,12 @@ def tools_on_path():
         os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
 
 
-def nbgrader_config(root, out, db_url=None, cell_timeout=120):
-    """The full nbgrader Config for grading in ``out``."""
+def nbgrader_config(root, out, db_url=None, executed_dir=None):
+    """The full nbgrader Config for grading in ``out``.
+
+    Execution happens in the sandbox, not in nbgrader: ``executed_dir`` is
+    where the grader saves each run for nbgrader's autograde to score.
+    """
     config = PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
     config = Config(config)
     course = config.CourseDirectory
@@ -44,19 +49,16 @@ def nbgrader_config(root, out, db_url=None, cell_timeout=120):
     course.autograded_directory = "autograded"
     course.feedback_directory = "feedback"
     course.db_url = db_url or f"sqlite:///{Path(out).resolve() / 'gradebook.db'}"
-    config.Execute.timeout = int(cell_timeout)
-    config.Execute.interrupt_on_timeout = True
-    config.Execute.execute_retries = 0
-    # After a timed-out cell is interrupted, nbclient waits iopub_timeout (4 s)
-    # for the kernel to go idle and, with nbgrader's raise_on_iopub_timeout,
-    # fails the whole notebook when a loaded machine takes longer. The reply
-    # already carries the error, so waiting longer and going on loses nothing.
-    config.Execute.iopub_timeout = 30
-    config.Execute.raise_on_iopub_timeout = False
-    from .autograde import graded_preprocessors
+    from .autograde import graded_preprocessors, sanitize_preprocessors
     from .feedback import feedback_preprocessors
+    config.Autograde.sanitize_preprocessors = sanitize_preprocessors()
     config.Autograde.autograde_preprocessors = graded_preprocessors()
     config.GenerateFeedback.preprocessors = feedback_preprocessors()
+    out = Path(out).resolve()
+    config.RestoreTests.source_dir = str(out / "source")
+    config.ScrubLeaks.source_dir = str(out / "source")
+    config.ScrubLeaks.release_dir = str(out / "release")
+    config.UseExecuted.executed_dir = str(executed_dir or out / "executed")
     return config
 
 
@@ -78,9 +80,9 @@ def prepare(root, assignment, out):
     out.mkdir(parents=True, exist_ok=True)
     for name in _OWNED:
         path = out / name
-        if path.is_dir():
-            shutil.rmtree(path)
-        elif path.exists():
+        if path.is_dir() and not path.is_symlink():
+            remove_tree(path)       # never through a mount point
+        elif path.exists() or path.is_symlink():
             path.unlink()
     (out / MARKER).write_text("made by `rlbook grade`; the command clears this folder\n")
     shutil.copytree(source, out / "source" / assignment,

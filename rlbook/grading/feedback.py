@@ -8,6 +8,7 @@ the hidden block out of the source and shortens errors to one line, with a
 generic message when the failure was in the hidden part.
 """
 
+import builtins
 import re
 
 from nbgrader.preprocessors import NbGraderPreprocessor
@@ -47,6 +48,10 @@ class HideHiddenTests(NbGraderPreprocessor):
                 continue
             line = _failing_line(output)
             if line is None or line in hidden:
+                # The exception's name is the student's to choose, and so a
+                # channel out: keep it only when it is one of Python's own.
+                if not isinstance(getattr(builtins, output.ename, None), type):
+                    output.ename = "Exception"
                 output.evalue = "a hidden test failed"
                 output.traceback = [f"{output.ename}: a hidden test failed "
                                     "(its code and values are not shown)"]

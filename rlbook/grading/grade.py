@@ -1,25 +1,37 @@
 """`rlbook grade`: a folder or zip of submissions in, gradebook, feedback and CSVs out.
 
 collect (name, parse, repair) -> nbgrader generate_assignment (the gradebook
-entry) -> one autograde process per student -> feedback -> grades.csv,
+entry) -> for each submission, in this trusted process: prepare the notebook
+(tests restored), scan it for tampering -> the untrusted step, in a pool of
+worker processes: execute it in a sandboxed kernel -> back here, one at a
+time: check the probe, score with nbgrader, write feedback -> grades.csv,
 problems.csv, summary.png and the same summary in the terminal.
+
+Only this process opens the gradebook, so ``--jobs N`` works with the
+default sqlite file as well as with PostgreSQL (``--db-url``).
 """
 
+import multiprocessing
 import tempfile
-from concurrent.futures import ThreadPoolExecutor, as_completed
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import autograde, collect, course, report
+import nbformat
+
+from . import autograde, collect, course, executed, leaks, report, tamper
+from .probe import Probe, baseline_code
 from .release import find_root
+from .restore import instructor_source
+from .sandbox import Limits, check
+from .sandbox.execute import execute
 
+__all__ = ["Limits", "GradingResult", "grade"]
 
-@dataclass
-class Limits:
-    cell_timeout: float = 120      # seconds per cell (nbgrader's Execute.timeout)
-    timeout: float = 900           # seconds for a whole notebook, kernel start included
-    memory_mb: int = 6144          # address space of the grader and its kernel
+NO_SANDBOX_WARNING = ("WARNING: --no-sandbox: student code runs as you, with your files, "
+                      "the gradebook and the network in reach; use it only for code you trust")
 
 
 @dataclass
@@ -29,77 +41,223 @@ class GradingResult:
     problems: list = field(default_factory=list)    # (student, file, status, reason)
     summary: str = ""
     seconds: float = 0.0                            # wall time of the autograding
+    sandboxed: bool = True
+    sandbox_uids: list = field(default_factory=list)  # the uids its sandboxes ran as
 
 
 def grade(inbox, assignment, out=None, roster=None, limits=None, root=None, echo=print,
-          jobs=1, db_url=None):
+          jobs=1, db_url=None, sandbox=True):
     """Grade every submission in ``inbox``; see the module docstring.
 
-    ``jobs`` > 1 grades that many students at once, each in its own process;
-    it needs ``db_url`` to name a database server (PostgreSQL), because
-    concurrent nbgrader processes corrupt or lock a sqlite gradebook.
+    ``jobs`` runs that many submissions at once. ``sandbox=False`` runs
+    student code without isolation (after a warning); otherwise a machine
+    that cannot sandbox raises ``SandboxUnavailable`` with the fix.
     """
-    if jobs < 1:
-        raise ValueError(f"--jobs must be at least 1, got {jobs}")
+    if not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"--jobs must be a whole number of at least 1, got {jobs!r}")
     if db_url and db_url.startswith("postgresql://"):
         # SQLAlchemy 2.1 reads a bare postgresql:// as psycopg 3; the lock has psycopg2.
         db_url = "postgresql+psycopg2://" + db_url[len("postgresql://"):]
-    if jobs > 1 and (db_url is None or db_url.startswith("sqlite")):
-        raise ValueError(
-            f"--jobs {jobs} needs a database server: sqlite is not safe for concurrent "
-            "graders. Pass --db-url postgresql+psycopg2://USER@localhost/DBNAME, or use --jobs 1")
     root = find_root(root)
-    course.tools_on_path()
     limits = limits or Limits()
     inbox = Path(inbox)
     if not inbox.exists():
         raise FileNotFoundError(f"no submissions at {inbox}: give a folder or a .zip")
+    if sandbox:
+        check.require()
+    else:
+        echo(NO_SANDBOX_WARNING)
+    course.tools_on_path()
     out = course.prepare(root, assignment, Path(out or f"grading/{assignment}"))
     roster = collect.read_roster(roster) if roster else None
-    config = course.nbgrader_config(root, out, db_url)
-    released = course.generate(config, assignment, roster)
-    submissions, rejected = collect.collect(inbox, released, roster)
-    # The assignment has one notebook per student in this workbook; a student
-    # is graded once all the notebooks they handed in are in place.
-    for submission in submissions:
-        course.submit(out, assignment, submission)
-    result = GradingResult(out=out)
-    result.problems = [(r.student, r.file, "not graded", r.reason) for r in rejected]
-    files = {}
-    for submission in submissions:
-        files.setdefault(submission.student, []).append(submission)
+    with tempfile.TemporaryDirectory(prefix="rlbook-grade-") as scratch:
+        config = course.nbgrader_config(root, out, db_url, Path(scratch) / "executed")
+        released = course.generate(config, assignment, roster)
+        submissions, rejected = collect.collect(inbox, released, roster)
+        for submission in submissions:
+            course.submit(out, assignment, submission)
+        result = GradingResult(out=out, sandboxed=sandbox)
+        result.problems = [(r.student, r.file, "not graded", r.reason) for r in rejected]
+        started = time.monotonic()
+        runs = _Grader(config, assignment, limits, jobs, sandbox, echo, result).run(submissions)
+        elapsed = time.monotonic() - started
+    return _finish(result, config, assignment, runs, elapsed, jobs, sandbox, echo)
 
-    settings = {"root": str(root), "out": str(out.resolve()),
-                "db_url": config.CourseDirectory.db_url,
-                "cell_timeout": limits.cell_timeout, "memory_mb": limits.memory_mb}
-    from ..progress import progress
 
-    def record(outcome):
-        student = outcome.student
-        handed = ", ".join(s.file for s in files[student])
-        notes = [n for s in files[student] for n in s.notes] + outcome.notes
+class _Grader:
+    """Prepares, dispatches and scores; everything here is trusted."""
+
+    def __init__(self, config, assignment, limits, jobs, sandbox, echo, result):
+        from nbgrader.apps import NbGraderAPI
+        from nbgrader.coursedir import CourseDirectory
+
+        self.config, self.assignment, self.limits = config, assignment, limits
+        self.jobs, self.sandbox, self.echo, self.result = jobs, sandbox, echo, result
+        self.api = NbGraderAPI(CourseDirectory(config=config), config=config)
+        self.out = Path(config.CourseDirectory.root)
+        self.executed_dir = Path(config.UseExecuted.executed_dir)
+        self.files = _working_files(self.out / "release" / assignment)
+        self.contexts = {}
+
+    def context(self, notebook):
+        if notebook not in self.contexts:
+            source = instructor_source(self.out / "source", self.assignment, notebook)
+            release = instructor_source(self.out / "release", self.assignment, notebook)
+            self.contexts[notebook] = (tamper.Context(source, release),
+                                       leaks.secret_lines(source, release))
+        return self.contexts[notebook]
+
+    def run(self, submissions):
+        from ..progress import progress
+
+        by_student = {}
+        for submission in submissions:
+            by_student.setdefault(submission.student, []).append(submission)
+        self.by_student = by_student
+        self.pending = {s: len(subs) for s, subs in by_student.items()}
+        self.found = {s: {"flags": [], "notes": [], "failure": None, "seconds": 0.0}
+                      for s in by_student}
+        with progress(total=len(by_student), desc=f"grading {self.assignment}",
+                      unit="student") as self.bar:
+            self.dispatch(self._prepared(by_student))
+        return len(by_student)
+
+    def _prepared(self, by_student):
+        """(key, task) for each submission, prepared one at a time: the pool
+        starts running the first while the next ones are prepared."""
+        for student, subs in sorted(by_student.items()):
+            for submission in subs:
+                release = instructor_source(self.out / "release", self.assignment,
+                                            submission.notebook)
+                self.found[student]["flags"] += [
+                    str(f) for f in tamper.metadata_findings(submission.content, release)]
+                task = self.prepare(student, submission.notebook)
+                if task is None:
+                    self.finish_notebook(student)
+                else:
+                    yield (student, submission.notebook), task
+
+    def prepare(self, student, notebook):
+        """(notebook JSON, execute() keyword arguments, probe), or None on failure."""
+        try:
+            nb = autograde.prepare(self.config, self.assignment, student, notebook)
+        except Exception as exc:  # metadata nbgrader cannot read, for one
+            self.found[student]["failure"] = \
+                f"could not prepare the notebook: {type(exc).__name__}: {exc}"[:400]
+            return None
+        context, _ = self.context(notebook)
+        self.found[student]["flags"] += [str(f) for f in tamper.scan(nb, context)]
+        probe = Probe(context.aliases)
+        kwargs = {"files": self.files, "limits": self.limits.as_dict(),
+                  "before": [baseline_code()], "after": probe.after_cells(),
+                  "private": autograde.test_cells(nb), "sandboxed": self.sandbox,
+                  "env": {"NBGRADER_EXECUTION": "autograde"}}
+        return nbformat.writes(nb), kwargs, probe
+
+    def dispatch(self, tasks):
+        left, fresh = {}, iter(tasks)
+        for _ in range(3):   # a worker process that died takes the pool with it: retry
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=self.jobs, mp_context=context) as pool:
+                running = {}
+                try:
+                    for key, (nb, kwargs, _) in sorted(left.items()):
+                        running[pool.submit(execute, nb, **kwargs)] = key
+                    for key, task in fresh:
+                        left[key] = task
+                        running[pool.submit(execute, task[0], **task[1])] = key
+                    for future in as_completed(running):
+                        key = running[future]
+                        self.collect(key, left.pop(key)[2], future.result())
+                except BrokenProcessPool:
+                    continue
+            return
+        for key in list(left) + [key for key, _ in fresh]:
+            self.found[key[0]]["failure"] = "the grading worker process died"
+            self.finish_notebook(key[0])
+
+    def collect(self, key, probe, run):
+        student, notebook = key
+        found = self.found[student]
+        found["seconds"] += run["seconds"]
+        if run.get("sandbox_uid") is not None:
+            self.result.sandbox_uids.append(run["sandbox_uid"])
+        if run["failure"]:
+            found["failure"] = run["failure"]["message"] + "; nothing was graded"
+            return self.finish_notebook(student)
+        nb = nbformat.reads(run["notebook"], as_version=4)
+        try:
+            evidence = probe.verdict(run["before"], run["after"])
+        except RuntimeError as exc:
+            found["failure"] = f"the grader's integrity probe failed: {exc}"[:400]
+            return self.finish_notebook(student)
+        found["flags"] += _new_evidence(found["flags"], evidence)
+        context, secrets = self.context(notebook)
+        students_cells = {index for index, _ in tamper.student_cells(nb, context)}
+        for index, _ in leaks.leaking_outputs(nb, secrets):
+            if index in students_cells:
+                found["flags"].append("printed lines of the hidden tests "
+                                      f"({tamper.cell_label(nb.cells[index], index)})")
+        found["notes"] += autograde.limit_notes(nb, self.limits.memory_mb)
+        executed.save(self.executed_dir, student, notebook, run)
+        self.finish_notebook(student)
+
+    def finish_notebook(self, student):
+        self.pending[student] -= 1
+        if self.pending[student] == 0:
+            self.done(student)
+
+    def done(self, student):
+        found = self.found[student]
+        started = time.monotonic()
+        graded, reason = False, found["failure"]
+        if reason is None:
+            graded, reason = autograde.score(self.api, self.assignment, student,
+                                             self.out / "logs")
+        outcome = autograde.Outcome(student, graded, found["seconds"] + time.monotonic()
+                                    - started, reason or "", found["notes"],
+                                    sorted(dict.fromkeys(found["flags"])), found["seconds"])
+        self.record(outcome)
+
+    def record(self, outcome):
+        student, result = outcome.student, self.result
+        subs = self.by_student[student]
+        handed = ", ".join(s.file for s in subs)
+        notes = [n for s in subs for n in s.notes] + outcome.notes
         if outcome.graded:
             result.graded.append(outcome)
-            for note in notes:
-                result.problems.append((student, handed, "graded", note))
+            result.problems += [(student, handed, "graded", note) for note in notes]
+            result.problems += [(student, handed, "flagged", flag) for flag in outcome.flags]
         else:
-            autograde.forget(config, assignment, student)
+            autograde.forget(self.config, self.assignment, student)
             result.problems.append((student, handed, "not graded", outcome.reason))
-        status = "graded" if outcome.graded else "NOT GRADED: " + outcome.reason
-        bar.write(f"{student:<20} {outcome.seconds:6.1f} s  {status}")
-        bar.update()
+        status = ("FLAGGED" if outcome.flags else "graded") if outcome.graded \
+            else "NOT GRADED: " + outcome.reason
+        self.bar.write(f"{student:<20} {outcome.seconds:6.1f} s  {status}")
+        self.bar.update()
 
-    started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="rlbook-grade-") as scratch, \
-            progress(total=len(files), desc=f"grading {assignment}", unit="student") as bar, \
-            ThreadPoolExecutor(max_workers=jobs) as pool:
-        # Each thread only waits on its own grading process.
-        running = [pool.submit(autograde.grade_submission, settings, assignment, student,
-                               limits.timeout, scratch) for student in sorted(files)]
-        for future in as_completed(running):
-            record(future.result())
-    elapsed = time.monotonic() - started
 
+def _new_evidence(static, runtime):
+    """Run-time evidence not already explained by a static finding on the same name."""
+    said = " ".join(static)
+    fresh = []
+    for item in runtime:
+        name = item.split(" was ")[0].split(" says ")[0]
+        if name.startswith("`") or f"changes {name} " not in said:
+            fresh.append(item + " (found by the probe after the notebook ran)")
+    return fresh
+
+
+def _working_files(folder):
+    """{relative path: bytes} of the assignment's files other than notebooks."""
+    folder = Path(folder)
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.suffix != ".ipynb" and ".ipynb_checkpoints" not in p.parts}
+
+
+def _finish(result, config, assignment, runs, elapsed, jobs, sandbox, echo):
+    out = result.out
     students = sorted(o.student for o in result.graded)
     exercises, table, maxima = report.scores(
         config.CourseDirectory.db_url, config.CourseDirectory.course_id, assignment, students)
@@ -107,19 +265,22 @@ def grade(inbox, assignment, out=None, roster=None, limits=None, root=None, echo
     report.write_problems(out / "problems.csv", result.problems)
     report.summary_png(out / "summary.png", assignment, exercises, table, maxima)
     result.summary = report.summary_text(exercises, table, maxima)
-    runs = len(files)
     timing = (f"{runs} submissions autograded in {elapsed:.1f} s with {jobs} job(s): "
               f"{elapsed / runs:.1f} s per submission, {3600 * runs / elapsed:.0f} per hour"
-              if runs else "nothing to autograde")
+              if runs and elapsed else "nothing to autograde")
     result.seconds = elapsed
-    (out / "grading.log").write_text("".join(
-        f"{o.student}\t{o.seconds:.1f} s\n" for o in sorted(result.graded, key=lambda o: o.student))
+    (out / "grading.log").write_text(
+        ("" if sandbox else NO_SANDBOX_WARNING + "\n")
+        + "".join(f"{o.student}\t{o.seconds:.1f} s\t(run {o.run_seconds:.1f} s, "
+                  f"scoring {o.seconds - o.run_seconds:.1f} s)\n"
+                  for o in sorted(result.graded, key=lambda o: o.student))
         + timing + "\n")
+    flagged = len({p[0] for p in result.problems if p[2] == "flagged"})
     echo(result.summary)
     echo(timing)
     not_graded = sum(1 for p in result.problems if p[2] == "not graded")
-    echo(f"{not_graded} not graded, {len(result.problems) - not_graded} notes: "
-         f"{out / 'problems.csv'}")
+    echo(f"{not_graded} not graded, {flagged} flagged for review, "
+         f"{len(result.problems) - not_graded} notes and flags: {out / 'problems.csv'}")
     echo(f"grades: {out / 'grades.csv'}   feedback: {out / 'feedback'}   "
          f"gradebook: {out / 'gradebook.db'}   summary: {out / 'summary.png'}")
     return result

@@ -54,7 +54,7 @@ def write_grades(path, assignment, exercises, table, maxima):
 
 
 def write_problems(path, rows):
-    """rows: (student, file, status, reason); status is 'not graded' or 'graded'."""
+    """rows: (student, file, status, reason); status: graded, flagged or not graded."""
     with Path(path).open("w", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["student", "file", "status", "reason"])
