@@ -15,8 +15,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "rlbook"
 # package and the command's other modules still sit beside the library.
 COURSE = ("rlbook.course", "rlbook.grading", "rlbook.cli", "rlbook.launch",
           "rlbook.gallery")
-# Phase 1 leaves rlbook/grading/ as it is (another branch rewrites it), with its
-# known autograde <-> course cycle; phase 2 breaks that cycle and removes this.
+# Phase 1 leaves rlbook/grading/ as it is. After the sandboxed grader landed its
+# one cycle is rlbook.grading.sandbox <-> rlbook.grading.sandbox.check (the
+# package's __init__ and a module it imports); phase 2 breaks it and removes this.
 CYCLE_EXEMPT = ("rlbook.grading",)
 
 
