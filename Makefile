@@ -17,11 +17,13 @@ PYTEST_ARGS ?=
 MODE ?= quick
 CHAPTERS ?=
 
-.PHONY: help setup test-deps lab test release check-release grade gallery bench lock clean
+.PHONY: help setup test-deps lab test test-fast lint release check-release grade gallery bench lock clean
 
 help:
 	@echo "make lab      set up .venv and open the workbook (notebooks/) in JupyterLab"
 	@echo "make test     set up .venv (and chromium for the browser test) and run the whole test suite"
+	@echo "make test-fast  the suite without the slow and notebook-executing tests (a few minutes)"
+	@echo "make lint     ruff, as configured in pyproject.toml (the suite runs it too)"
 	@echo "make release  regenerate the student notebooks in notebooks/ from solutions/"
 	@echo "make grade ASSIGNMENT=01_gym_and_policies SUBMISSIONS=class.zip [ROSTER=roster.csv]"
 	@echo "             autograde a folder or zip of submissions into grading/<assignment>/"
@@ -54,6 +56,14 @@ test-deps:
 
 test: setup test-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The markers are declared in pyproject.toml: `slow` (more than a few seconds)
+# and `notebook` (executes a whole chapter).
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow and not notebook" $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
 
 release: setup
 	$(BIN)/rlbook release

@@ -13,9 +13,9 @@ wrappers cost.
 import argparse
 import time
 
-import numpy as np
-
 import rlbook  # noqa: F401  (registers nothing heavy; keeps TF in legacy Keras)
+
+import numpy as np
 
 
 def raw_ale_frames_per_second(seconds):

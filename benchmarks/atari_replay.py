@@ -6,8 +6,7 @@ each stores per transition (the buffers' own variables divided by their
 capacity) and the throughput of sampling batches of 64 transitions
 (get_next(sample_batch_size=64, num_steps=2) inside a tf.function, the
 buffers taking turns, median of 9 rounds; wall-clock and CPU time). The frame buffer is measured
-twice: with its compiled op (rlbook/frame_replay_op.cc; the first run
-compiles it) and on its pure-TensorFlow path.
+on its TensorFlow sampling path (gather, then uint32 byte packing).
 
     nice -n 10 .venv/bin/python benchmarks/atari_replay.py
 """
@@ -16,6 +15,7 @@ import argparse
 import time
 
 import rlbook  # noqa: F401
+
 import numpy as np
 import tensorflow as tf
 
@@ -45,7 +45,7 @@ def sampling_rates(buffers, batches, rounds=9):
     rates = [[] for _ in buffers]
     cpu_rates = [[] for _ in buffers]
     for _ in range(rounds):
-        for sample, rate, cpu_rate in zip(samples, rates, cpu_rates):
+        for sample, rate, cpu_rate in zip(samples, rates, cpu_rates, strict=True):
             started, cpu_started = time.perf_counter(), time.process_time()
             for _ in range(per_round):
                 sample().numpy()  # .numpy() waits for the batch to exist
@@ -56,15 +56,15 @@ def sampling_rates(buffers, batches, rounds=9):
 
 
 def main():
+    from rlbook.frame_replay import FrameStackReplayBuffer
+    from rlbook.tfagents import load_env
+
     from tf_agents.drivers import dynamic_step_driver
     from tf_agents.environments import tf_py_environment
     from tf_agents.policies import random_tf_policy
     from tf_agents.replay_buffers import tf_uniform_replay_buffer
     from tf_agents.specs import tensor_spec
     from tf_agents.trajectories import policy_step, trajectory
-
-    from rlbook.frame_replay import FrameStackReplayBuffer
-    from rlbook.tfagents import load_env
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--capacity", type=int, default=5_000)
@@ -79,29 +79,22 @@ def main():
     uniform = tf_uniform_replay_buffer.TFUniformReplayBuffer(spec, batch_size=1,
                                                              max_length=args.capacity)
     frames = FrameStackReplayBuffer(spec, batch_size=1, max_length=args.capacity)
-    pure_tf = FrameStackReplayBuffer(spec, batch_size=1, max_length=args.capacity,
-                                     compiled_op=False)
-    compiled = frames._stack_frames_op() is not None
     driver = dynamic_step_driver.DynamicStepDriver(
-        env, policy, [uniform.add_batch, frames.add_batch, pure_tf.add_batch],
-        num_steps=args.capacity)
+        env, policy, [uniform.add_batch, frames.add_batch], num_steps=args.capacity)
     tf.function(driver.run)()
     print(f"all buffers hold {int(frames.num_frames())} real Breakout transitions")
-    buffers = {"TFUniformReplayBuffer": uniform,
-               "FrameStack, " + ("compiled op" if compiled else "no op, pure TF"): frames,
-               "FrameStack, pure TF": pure_tf}
+    buffers = {"TFUniformReplayBuffer": uniform, "FrameStackReplayBuffer": frames}
     rates, cpu_rates = sampling_rates(list(buffers.values()), args.batches)
     rows = []
-    for (name, buffer), rate, cpu_rate in zip(buffers.items(), rates, cpu_rates):
+    for (name, buffer), rate, cpu_rate in zip(buffers.items(), rates, cpu_rates, strict=True):
         per_item = stored_bytes(buffer) / args.capacity
         rows.append((per_item, rate, cpu_rate))
         print(f"{name:30s} {per_item:9,.0f} bytes/transition  {rate:8.1f} batches of 64/s  "
               f"{cpu_rate:8.1f} per CPU-second")
-    (u_bytes, u_rate, u_cpu), (f_bytes, f_rate, f_cpu), (_, p_rate, p_cpu) = rows
+    (u_bytes, u_rate, u_cpu), (f_bytes, f_rate, f_cpu) = rows
     print(f"memory: {u_bytes / f_bytes:.2f}x smaller ({f_bytes / 1000:.2f} KB per transition, "
-          f"goal <= 7.2 KB); sampling: {f_rate / u_rate:.2f}x the uniform buffer's rate with "
-          f"the compiled op (goal >= 1), {p_rate / u_rate:.2f}x with pure TF; per CPU-second "
-          f"{f_cpu / u_cpu:.2f}x and {p_cpu / u_cpu:.2f}x")
+          f"goal <= 7.2 KB); sampling: {f_rate / u_rate:.2f}x the uniform buffer's rate "
+          f"({f_cpu / u_cpu:.2f}x per CPU-second)")
 
 if __name__ == "__main__":
     main()

@@ -13,10 +13,10 @@ not skew the ratio.
 import argparse
 import time
 
-import numpy as np
-
 import rlbook
 from rlbook import envs, pg
+
+import numpy as np
 
 
 def chapter_loop(n_iterations, seed=42):
@@ -50,15 +50,16 @@ def chapter_loop(n_iterations, seed=42):
             steps += len(rewards)
         advantages = pg._advantages(all_rewards, 0.95)
         flat = [g for episode in all_grads for g in episode]
-        mean_grads = [tf.reduce_mean([a * g[i] for a, g in zip(advantages, flat)], axis=0)
+        mean_grads = [tf.reduce_mean([a * g[i] for a, g in zip(advantages, flat, strict=True)],
+                                     axis=0)
                       for i in range(len(model.trainable_variables))]
-        optimizer.apply_gradients(zip(mean_grads, model.trainable_variables))
+        optimizer.apply_gradients(zip(mean_grads, model.trainable_variables, strict=True))
     return steps, time.perf_counter() - started
 
 
 def main(n_iterations=10):
     chapter_steps, chapter_seconds = chapter_loop(n_iterations)
-    history = pg.train_reinforce("CartPole-v1", n_iterations=n_iterations, seed=42,
+    history = pg.train_reinforce("CartPole-v1", num_iterations=n_iterations, seed=42,
                                  progress=False)
     fast_steps = int(history.episode_returns.sum())  # CartPole pays 1 per step
     anchor = chapter_steps / chapter_seconds

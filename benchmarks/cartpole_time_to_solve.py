@@ -15,6 +15,7 @@ import statistics
 import time
 
 import rlbook  # noqa: F401  (legacy Keras before TensorFlow)
+
 import numpy as np
 import tensorflow as tf
 

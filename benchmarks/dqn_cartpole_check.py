@@ -17,17 +17,16 @@ every 100 gradient steps, best weights of evaluations every 10 episodes
     nice -n 10 .venv/bin/python benchmarks/dqn_cartpole_check.py --tuned
 """
 
-# The notebook's "tuned Double DQN" (chapter 04, section 8).
-TUNED = dict(train_every_n_steps=4, learning_rate=1e-3, loss="huber",
-             target_update_unit="steps", target_update_period=100, eval_interval=10)
-
 import argparse
 import json
 import time
 
 import rlbook  # noqa: F401
-
 from rlbook.dqn import evaluate, train_dqn
+
+# The notebook's "tuned Double DQN" (chapter 04, section 8).
+TUNED = dict(train_every_n_steps=4, learning_rate=1e-3, td_errors_loss_fn="huber",
+             target_update_unit="steps", target_update_period=100, eval_interval=10)
 
 
 def main():
@@ -39,11 +38,11 @@ def main():
     parser.add_argument("--target-update-unit", choices=["episodes", "steps"],
                         default="episodes")
     parser.add_argument("--train-every-n-steps", type=int, default=None)
-    parser.add_argument("--loss", choices=["mse", "huber"], default="mse")
+    parser.add_argument("--td-errors-loss-fn", choices=["mse", "huber"], default="mse")
     parser.add_argument("--dueling", action="store_true")
     parser.add_argument("--eval-interval", type=int, default=None,
                         help="evaluate every N episodes and keep the best weights")
-    parser.add_argument("--eval-episodes", type=int, default=10,
+    parser.add_argument("--num-eval-episodes", type=int, default=10,
                         help="greedy episodes per periodic evaluation (default 10)")
     parser.add_argument("--tuned", action="store_true",
                         help="the chapter's tuned Double DQN (overrides the options above)")
@@ -55,14 +54,16 @@ def main():
                   target_update_unit=args.target_update_unit, double=True,
                   dueling=args.dueling, learning_rate=args.learning_rate,
                   train_steps_per_episode=args.train_steps_per_episode,
-                  train_every_n_steps=args.train_every_n_steps, loss=args.loss,
-                  eval_interval=args.eval_interval, eval_episodes=args.eval_episodes)
+                  train_every_n_steps=args.train_every_n_steps,
+                  td_errors_loss_fn=args.td_errors_loss_fn, eval_interval=args.eval_interval,
+                  num_eval_episodes=args.num_eval_episodes)
     print("config:", json.dumps(config))
     means = []
     for seed in args.seeds:
         start = time.perf_counter()
         result = train_dqn("CartPole-v1", seed=seed, progress=False, **config)
-        mean, returns = evaluate(result.model, n_episodes=20, max_steps=200, seed=1000)
+        mean, returns = evaluate(result.model, num_episodes=20, max_episode_steps=200,
+                                 seed=1000)
         means.append(mean)
         print(f"seed {seed}: greedy mean over 20 episodes {mean:6.1f} (min {returns.min():.0f}), "
               f"last 50 training episodes {result.returns[-50:].mean():6.1f}, "

@@ -23,13 +23,12 @@ import argparse
 import time
 from collections import deque
 
-import numpy as np
-
 import rlbook
-import tensorflow as tf
-
 from rlbook.dqn import build_q_network, train_dqn
 from rlbook.envs import make_env
+
+import numpy as np
+import tensorflow as tf
 
 EPSILON_AFTER_FIRST_EPISODE = 0.05
 BATCH_SIZE, GAMMA, CAPACITY, LEARNING_RATE = 32, 0.95, 2_000, 1e-2
@@ -65,7 +64,7 @@ def books_loop(n_steps, seed=0, max_steps=200):
             q = tf.reduce_sum(model(states) * mask, axis=1, keepdims=True)
             loss = tf.reduce_mean(loss_fn(targets, q))
         grads = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
 
     total, episode = 0, 0
     while total < n_steps:
@@ -86,10 +85,10 @@ def books_loop(n_steps, seed=0, max_steps=200):
 
 def rlbook_loop(n_steps, seed=0):
     result = train_dqn(
-        "CartPole-v1", n_episodes=10**6, max_total_steps=n_steps, seed=seed, progress=False,
-        warmup_episodes=0, epsilon_episodes=1, epsilon_min=EPSILON_AFTER_FIRST_EPISODE,
+        "CartPole-v1", num_episodes=10**6, max_total_steps=n_steps, seed=seed, progress=False,
+        warmup_episodes=0, epsilon_decay_episodes=1, epsilon_min=EPSILON_AFTER_FIRST_EPISODE,
         learning_rate=LEARNING_RATE, batch_size=BATCH_SIZE, gamma=GAMMA,
-        buffer_capacity=CAPACITY)
+        replay_buffer_capacity=CAPACITY)
     return int(result.returns.sum())
 
 

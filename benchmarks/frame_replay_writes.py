@@ -1,10 +1,9 @@
-"""Does sampling with the compiled op make later writes copy the frames?
+"""Do the frame buffer's writes stay cheap, alone and right after sampling?
 
 A TensorFlow variable whose buffer is still referenced by a read tensor is
-copied whole by the next write to it (copy-on-write). The compiled op reads
-the frames through the variable's handle under its lock, so it should leave
-nothing behind. This script times, on a 50,000-frame buffer (354 MB of
-frames), for the compiled op and the pure-TF path:
+copied whole by the next write to it (copy-on-write), and a slice-assign
+reads the whole variable. This script times, on a 50,000-frame buffer
+(354 MB of frames):
 
 * add: one ``add_batch`` of a Breakout-shaped item,
 * sample: one ``get_next(sample_batch_size=64, num_steps=2)``,
@@ -19,6 +18,7 @@ For scale it also times one ``read_value()`` of the frames, a full copy.
 import time
 
 import rlbook  # noqa: F401
+
 import numpy as np
 import tensorflow as tf
 
@@ -35,12 +35,12 @@ def per_call_ms(fn, calls=200, rounds=3):
 
 
 def main(capacity=50_000):
+    from rlbook.frame_replay import FrameStackReplayBuffer
+    from rlbook.tfagents import load_env
+
     from tf_agents.environments import tf_py_environment
     from tf_agents.specs import tensor_spec
     from tf_agents.trajectories import policy_step, time_step, trajectory
-
-    from rlbook.frame_replay import FrameStackReplayBuffer
-    from rlbook.tfagents import load_env
 
     env = tf_py_environment.TFPyEnvironment(load_env("BreakoutNoFrameskip-v4", seed=0))
     spec = tensor_spec.from_spec(trajectory.from_transition(
@@ -48,30 +48,28 @@ def main(capacity=50_000):
         env.time_step_spec()))
     item = tensor_spec.sample_spec_nest(spec, seed=0, outer_dims=(1,))
     item = item._replace(step_type=tf.fill([1], time_step.StepType.MID))
-    for label, compiled in (("compiled op", True), ("pure TF", False)):
-        buffer = FrameStackReplayBuffer(spec, max_length=capacity, compiled_op=compiled)
-        if compiled and buffer._stack_frames_op() is None:
-            print("compiled op unavailable; skipping its row")
-            continue
-        for _ in range(10):
+    buffer = FrameStackReplayBuffer(spec, max_length=capacity)
+    for _ in range(10):
+        buffer.add_batch(item)
+    add = tf.function(lambda buffer=buffer: buffer.add_batch(item))
+    sample = tf.function(
+        lambda buffer=buffer: buffer.get_next(sample_batch_size=64,
+                                              num_steps=2)[0].observation)
+
+    @tf.function
+    def sample_then_add(buffer=buffer):
+        observation = buffer.get_next(sample_batch_size=64, num_steps=2)[0].observation
+        with tf.control_dependencies([observation]):
             buffer.add_batch(item)
-        add = tf.function(lambda: buffer.add_batch(item))
-        sample = tf.function(
-            lambda: buffer.get_next(sample_batch_size=64, num_steps=2)[0].observation)
+        return observation
 
-        @tf.function
-        def sample_then_add():
-            observation = buffer.get_next(sample_batch_size=64, num_steps=2)[0].observation
-            with tf.control_dependencies([observation]):
-                buffer.add_batch(item)
-            return observation
-
-        a, s, sa = per_call_ms(add), per_call_ms(sample), per_call_ms(sample_then_add)
-        print(f"{label:12s} add {a:6.3f} ms  sample {s:6.3f} ms  sample + add {sa:6.3f} ms "
-              f"(extra {sa - s - a:+.3f} ms)")
+    a, s, sa = per_call_ms(add), per_call_ms(sample), per_call_ms(sample_then_add)
+    print(f"add {a:6.3f} ms  sample {s:6.3f} ms  sample + add {sa:6.3f} ms "
+          f"(extra {sa - s - a:+.3f} ms)")
     frames = buffer._frames
     read = per_call_ms(lambda: frames.read_value().numpy(), calls=5)
-    print(f"one read_value() of the {frames.shape[0]:,}-frame variable (a full copy): {read:.1f} ms")
+    print(f"one read_value() of the {frames.shape[0]:,}-frame variable (a full copy): "
+          f"{read:.1f} ms")
 
 
 if __name__ == "__main__":

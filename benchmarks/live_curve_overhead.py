@@ -15,16 +15,16 @@ import statistics
 import time
 
 import rlbook  # noqa: F401
+from rlbook import pg
+
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
-
-from rlbook import pg
 
 
 def timed(n_iterations, live):
     started = time.perf_counter()
     with capture_output() as captured:
-        pg.train_reinforce("CartPole-v1", n_iterations=n_iterations, seed=42, progress=False,
+        pg.train_reinforce("CartPole-v1", num_iterations=n_iterations, seed=42, progress=False,
                            live_plot=live)
     return time.perf_counter() - started, len(captured.outputs)
 

@@ -39,8 +39,8 @@ if "tensorflow" in sys.modules and os.environ["TF_USE_LEGACY_KERAS"] == "1":
             stacklevel=2,
         )
 
-from .config import legacy_keras_active, pick, quick_mode, set_seed  # noqa: E402  (light modules)
 from . import compat  # noqa: E402
+from .config import legacy_keras_active, pick, quick_mode, set_seed  # noqa: E402  (light modules)
 
 # tf-agents 0.19 and gym 0.23 under NumPy 2: corrected as their modules load.
 compat.install()

@@ -6,11 +6,12 @@ speaks the old gym API and expects an environment exposing ``.ale``,
 ``rlbook.atari_ids`` publishes it under the ids the book uses.
 """
 
+from rlbook.atari_ids import GAMES, register_atari_envs  # noqa: F401  (re-exported)
+
 import gym
 import numpy as np
 from gym import spaces
 
-from rlbook.atari_ids import GAMES, register_atari_envs  # noqa: F401  (re-exported)
 
 class AtariEnv(gym.Env):
     """An Atari 2600 game as an old-API gym environment (obs, reward, done, info)."""

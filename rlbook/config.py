@@ -39,8 +39,9 @@ def pick(full, quick):
 
 def set_seed(seed: int) -> None:
     """Seed Python, NumPy and (if it is loaded) TensorFlow in one call."""
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    from rlbook.checks import check_int
+
+    seed = check_int("seed", seed, 0)
     random.seed(seed)
     np.random.seed(seed)
     import sys

@@ -101,7 +101,8 @@ def check_python():
         return Finding("python", OK, f"{version} (supported: {supported})",
                        brief=f"Python {version}")
     if on_colab():
-        return Finding("python", INFO, f"{version} on Colab: rlbook.colab installs a matching stack")
+        return Finding("python", INFO,
+                       f"{version} on Colab: rlbook.colab installs a matching stack")
     return Finding("python", FAIL, f"{version}, but the workbook supports Python {supported}",
                    "make clean setup PYTHON=/path/to/python3.12 (any of " + supported + ")")
 
@@ -171,7 +172,8 @@ def check_packages(lock=None):
         return Finding("packages", INFO, "Colab: versions follow Colab's TensorFlow (rlbook.colab)")
     lock = Path(lock) if lock else find_lock()
     if lock is None:
-        return Finding("packages", INFO, f"no {LOCK_NAME} found beside rlbook; versions not compared")
+        return Finding("packages", INFO,
+                       f"no {LOCK_NAME} found beside rlbook; versions not compared")
     pins = read_lock(lock)
     nodeps = lock.with_name(NODEPS_NAME)
     if nodeps.is_file():  # tf-agents, installed without its own pins
@@ -203,7 +205,8 @@ def check_legacy_keras(quick=False):
 
     if legacy_keras_active():
         return Finding("legacy keras", OK, "on: tf.keras is Keras 2 (tf_keras)")
-    return Finding("legacy keras", FAIL, "tf.keras is Keras 3: TensorFlow was imported before rlbook",
+    return Finding("legacy keras", FAIL,
+                   "tf.keras is Keras 3: TensorFlow was imported before rlbook",
                    fix_order)
 
 
@@ -263,7 +266,8 @@ def check_gpu():
         version = metadata.version("tensorflow")
         return Finding("gpu", FAIL, "nvidia-smi sees a GPU but TensorFlow does not",
                        f"{sys.executable} -m pip install 'tensorflow[and-cuda]=={version}'")
-    return Finding("gpu", INFO, "none: every chapter runs on the CPU; full Atari training wants a GPU")
+    return Finding("gpu", INFO,
+                   "none: every chapter runs on the CPU; full Atari training wants a GPU")
 
 
 # Replay buffers of the chapters, estimated from what one stored item holds.

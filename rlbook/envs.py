@@ -32,7 +32,7 @@ def make_env(env_id: str, seed=None, **kwargs):
     """
     gym = import_gym()
     if not isinstance(env_id, str):
-        raise TypeError(f"env_id must be a string such as 'CartPole-v1', got {env_id!r}")
+        raise TypeError(f"env_id should be a string such as 'CartPole-v1', got: {env_id!r}")
     if env_id not in gym.envs.registry.env_specs:
         close = difflib.get_close_matches(env_id, registered_ids(), n=3, cutoff=0.6)
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""

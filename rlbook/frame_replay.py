@@ -4,9 +4,9 @@ Also the memory check every replay buffer here goes through.
 """
 
 
-import numpy as np
-
 from rlbook.replay import check_fits_in_memory
+
+import numpy as np
 
 
 def spec_nbytes(spec):
@@ -62,15 +62,16 @@ class FrameStackReplayBuffer(_replay_buffer_base()):
     and checkpointable with ``common.Checkpointer``. Sampling is uniform
     over the items whose frames are all still stored.
 
-    Rebuilding the stacks of a sampled batch is one pass of a small compiled
-    op (rlbook/frame_replay_op.cc, built with g++ on first use); without a
-    compiler, or with ``compiled_op=False`` or ``RLBOOK_FRAME_OP=0``, the
-    same stacks come from plain TensorFlow ops, a few times slower. The
-    frames live in host memory (``/CPU:0``) even on a GPU machine.
+    Rebuilding the stacks of a sampled batch takes a gather of the frame
+    slots and a byte interleave done with uint32 arithmetic (``_pack_bytes``).
+    A compiled C++ op once did it in one pass; measured over the whole
+    Breakout training loop it made no difference, so it was removed
+    (docs/tfagents.md). The frames live in host memory (``/CPU:0``) even on
+    a GPU machine, where a GPU is better kept for the network.
     """
 
-    def __init__(self, data_spec, batch_size=1, max_length=100_000, scope="FrameStackReplayBuffer",
-                 compiled_op=True):
+    def __init__(self, data_spec, batch_size=1, max_length=100_000,
+                 scope="FrameStackReplayBuffer"):
         import tensorflow as tf
 
         if batch_size != 1:
@@ -84,7 +85,6 @@ class FrameStackReplayBuffer(_replay_buffer_base()):
             raise ValueError(f"max_length must be at least 8, got {max_length}")
         super().__init__(data_spec, capacity=max_length)
         self._batch_size = 1
-        self._compiled_op = bool(compiled_op)
         self._max_length = int(max_length)
         self._stack_size = int(obs_spec.shape[-1])
         frame_shape = obs_spec.shape[:-1].as_list()
@@ -93,8 +93,7 @@ class FrameStackReplayBuffer(_replay_buffer_base()):
         self._other_structure = other
         check_fits_in_memory(self.bytes_per_item * self._max_length, "frame replay buffer")
         with tf.name_scope(scope):
-            # Host memory on every machine: the compiled op reads the frames on
-            # the CPU, and a GPU is better kept for the network.
+            # Host memory on every machine: a GPU is better kept for the network.
             with tf.device("/CPU:0"):
                 self._frames = tf.Variable(tf.zeros([max_length, *frame_shape], obs_spec.dtype),
                                            trainable=False, name="frames")
@@ -139,7 +138,7 @@ class FrameStackReplayBuffer(_replay_buffer_base()):
                    self._episode_start.scatter_update(tf.IndexedSlices(start[None], at))]
         others = tf.nest.flatten(items._replace(observation=()))
         updates += [column.scatter_update(tf.IndexedSlices(value[:1], at))
-                    for column, value in zip(self._columns, others)]
+                    for column, value in zip(self._columns, others, strict=True)]
         with tf.control_dependencies(updates):
             return self._last_id.assign(item_id)
 
@@ -150,12 +149,6 @@ class FrameStackReplayBuffer(_replay_buffer_base()):
         starts = tf.gather(self._episode_start, ids % self._max_length)
         offsets = tf.range(self._stack_size - 1, -1, -1, dtype=tf.int64)  # 3, 2, 1, 0
         frame_ids = tf.maximum(ids[..., None] - offsets, starts[..., None]) % self._max_length
-        op = self._stack_frames_op()
-        if op is not None:
-            # One pass: the compiled op reads the variable itself (no copy) and
-            # writes each pixel's four frames side by side.
-            with tf.device(self._frames.device):
-                return op(self._frames.handle, frame_ids)
         frames = tf.gather(self._frames, frame_ids)  # [..., stack, h, w]
         if self._stack_size == 4 and self._frames.dtype == tf.uint8:
             return _pack_bytes(frames)  # about 2.5x faster than the transpose below
@@ -166,20 +159,6 @@ class FrameStackReplayBuffer(_replay_buffer_base()):
         stacked = tf.transpose(flat, [0, 2, 1])
         return tf.reshape(stacked, [*ids.shape.as_list(), *self._frames.shape[1:],
                                     self._stack_size])
-
-    def _stack_frames_op(self):
-        """The compiled op when it applies here (4 uint8 frames on the CPU), else None."""
-        import tensorflow as tf
-
-        from rlbook.frame_replay_op import stack_frames_op
-
-        if not getattr(self, "_compiled_op", True):
-            return None
-        if self._stack_size != 4 or self._frames.dtype != tf.uint8:
-            return None
-        if tf.DeviceSpec.from_string(self._frames.device).device_type not in (None, "CPU"):
-            return None
-        return stack_frames_op()
 
     def _get_next(self, sample_batch_size, num_steps, time_stacked):
         import tensorflow as tf

@@ -23,10 +23,10 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-import nbformat
-
 from rlbook.config import QUICK_ENV_VAR
 from rlbook.grading.release import CONFIG_FILE, SOURCE_DIR, assignments, find_root
+
+import nbformat
 
 MODES = {"quick": "1", "full": "0"}
 QUICK_CELL_TIMEOUT = 600   # seconds; a quick-mode cell that runs longer is stuck

@@ -14,6 +14,8 @@ from __future__ import annotations
 import warnings
 from typing import NamedTuple
 
+from rlbook.checks import check_int, check_number
+
 import numpy as np
 
 
@@ -25,14 +27,6 @@ class Batch(NamedTuple):
     rewards: np.ndarray
     next_states: np.ndarray
     dones: np.ndarray
-
-
-def _positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} should be a positive integer, got: {value!r}")
-    if value <= 0:
-        raise ValueError(f"{name} should be positive, got: {value}")
-    return int(value)
 
 
 def check_fits_in_memory(nbytes, what="replay buffer"):
@@ -74,7 +68,7 @@ class ReplayBuffer:
     """
 
     def __init__(self, capacity, state_shape, state_dtype=np.float32):
-        self.capacity = _positive_int("capacity", capacity)
+        self.capacity = check_int("capacity", capacity)
         if isinstance(state_shape, (int, np.integer)):
             state_shape = (state_shape,)
         self.state_shape = tuple(int(d) for d in state_shape)
@@ -123,7 +117,7 @@ class ReplayBuffer:
         return index
 
     def _check_batch_size(self, batch_size):
-        batch_size = _positive_int("batch_size", batch_size)
+        batch_size = check_int("batch_size", batch_size)
         if batch_size > len(self):
             raise ValueError(
                 f"cannot sample {batch_size} experiences: the buffer holds only "
@@ -170,7 +164,7 @@ class SumTree:
     """
 
     def __init__(self, capacity):
-        self.capacity = _positive_int("capacity", capacity)
+        self.capacity = check_int("capacity", capacity)
         self._n_leaves = 1 << max(0, (self.capacity - 1).bit_length())
         self.depth = self._n_leaves.bit_length() - 1
         # 1-indexed heap layout: node k has children 2k and 2k + 1; node 0 unused.
@@ -272,16 +266,11 @@ class PrioritizedReplayBuffer(ReplayBuffer):
     def __init__(self, capacity, state_shape, state_dtype=np.float32, zeta=0.6,
                  beta_start=0.4, beta_end=1.0, beta_steps=100_000, epsilon=1e-6):
         super().__init__(capacity, state_shape, state_dtype)
-        if not 0 <= zeta <= 1:
-            raise ValueError(f"zeta should be in [0, 1], got: {zeta}")
-        for name, beta in (("beta_start", beta_start), ("beta_end", beta_end)):
-            if not 0 <= beta <= 1:
-                raise ValueError(f"{name} should be in [0, 1], got: {beta}")
-        if epsilon <= 0:
-            raise ValueError(f"epsilon should be positive, got: {epsilon}")
-        self.zeta = float(zeta)
-        self.beta_start, self.beta_end = float(beta_start), float(beta_end)
-        self.beta_steps = _positive_int("beta_steps", beta_steps)
+        self.zeta = check_number("zeta", zeta, 0, 1)
+        self.beta_start = check_number("beta_start", beta_start, 0, 1)
+        self.beta_end = check_number("beta_end", beta_end, 0, 1)
+        check_number("epsilon", epsilon, 0, low_open=True)
+        self.beta_steps = check_int("beta_steps", beta_steps)
         self.epsilon = float(epsilon)
         self.tree = SumTree(self.capacity)
         self.max_priority = 1.0
@@ -315,8 +304,8 @@ class PrioritizedReplayBuffer(ReplayBuffer):
         rng = np.random.default_rng() if rng is None else rng
         if beta is None:
             beta = self.beta
-        elif not 0 <= beta <= 1:
-            raise ValueError(f"beta should be in [0, 1], got: {beta}")
+        else:
+            beta = check_number("beta", beta, 0, 1)
         segment = self.tree.total / batch_size
         prefix = (np.arange(batch_size) + rng.random(batch_size)) * segment
         indices = self.tree.find(np.minimum(prefix, self.tree.total))

@@ -8,9 +8,7 @@ do, so a reader can match a line here to a line there:
 * ``dense_q_network`` / ``nature_q_network``: the tutorial's (100,) MLP and
   the Nature-DQN conv net (uint8 frames cast to float and divided by 255);
 * ``dqn_agent``: a ``DqnAgent`` with an int64 train-step counter (an int32
-  counter fails on TF 2.21) and an optional epsilon schedule;
-* ``epsilon_schedule``: epsilon 1.0 -> 0.01 by ``PolynomialDecay`` over a
-  number of train steps (the book's Atari setting).
+  counter fails on TF 2.21); epsilon may be a number or a callable schedule.
 
 The training loop that uses them lives in ``rlbook.tfagents_train``.
 """
@@ -20,37 +18,37 @@ import rlbook  # noqa: F401  (legacy Keras before TensorFlow)
 ATARI_CONV_LAYERS = ((32, (8, 8), 4), (64, (4, 4), 2), (64, (3, 3), 1))
 
 
-def is_atari(env_name):
+def is_atari(env):
     """True for the book's Atari ids (``BreakoutNoFrameskip-v4``, ...)."""
     from rlbook.atari_ids import GAMES
 
-    return any(env_name.startswith(name) for name in GAMES.values())
+    return any(env.startswith(name) for name in GAMES.values())
 
 
-def load_env(env_name, max_episode_steps=None, seed=None):
+def load_env(env, max_episode_steps=None, seed=None):
     """A TF-Agents ``PyEnvironment``; Atari ids get the book's preprocessing.
 
-    Atari: ``suite_atari.load(env_name, max_episode_steps=27_000,
+    Atari: ``suite_atari.load(env, max_episode_steps=27_000,
     gym_env_wrappers=[AtariPreprocessing, FrameStack4])`` (84x84 grayscale,
     frame skip 4, the last 4 frames stacked: observations (84, 84, 4) uint8).
     """
     import gym
     from tf_agents.environments import suite_atari, suite_gym
 
-    if env_name not in gym.envs.registry.env_specs:
-        raise ValueError(f"unknown environment id {env_name!r}; try 'CartPole-v0' or "
+    if env not in gym.envs.registry.env_specs:
+        raise ValueError(f"unknown environment id {env!r}; try 'CartPole-v0' or "
                          "'BreakoutNoFrameskip-v4'")
-    if is_atari(env_name):
+    if is_atari(env):
         from tf_agents.environments.atari_preprocessing import AtariPreprocessing
         from tf_agents.environments.atari_wrappers import FrameStack4
 
-        env = suite_atari.load(env_name, max_episode_steps=max_episode_steps or 27_000,
-                               gym_env_wrappers=[AtariPreprocessing, FrameStack4])
+        py_env = suite_atari.load(env, max_episode_steps=max_episode_steps or 27_000,
+                                  gym_env_wrappers=[AtariPreprocessing, FrameStack4])
     else:
-        env = suite_gym.load(env_name, max_episode_steps=max_episode_steps)
+        py_env = suite_gym.load(env, max_episode_steps=max_episode_steps)
     if seed is not None:
-        env.seed(int(seed))
-    return env
+        py_env.seed(int(seed))
+    return py_env
 
 
 def dense_q_network(observation_spec, action_spec, fc_layer_params=(100,)):
@@ -78,17 +76,6 @@ def nature_q_network(observation_spec, action_spec, conv_layer_params=ATARI_CONV
                               fc_layer_params=tuple(fc_layer_params))
 
 
-def epsilon_schedule(train_step_counter, initial=1.0, final=0.01, decay_steps=250_000 // 4):
-    """A callable epsilon: ``initial`` -> ``final`` linearly over ``decay_steps`` train steps."""
-    import tensorflow as tf
-
-    if decay_steps < 1:
-        raise ValueError(f"decay_steps must be at least 1, got {decay_steps}")
-    decay = tf.keras.optimizers.schedules.PolynomialDecay(
-        initial_learning_rate=initial, decay_steps=int(decay_steps), end_learning_rate=final)
-    return lambda: decay(train_step_counter)
-
-
 def dqn_agent(time_step_spec, action_spec, q_net, optimizer, *, gamma=0.99,
               epsilon_greedy=0.1, target_update_period=1, td_errors_loss_fn=None,
               train_step_counter=None):
@@ -100,8 +87,10 @@ def dqn_agent(time_step_spec, action_spec, q_net, optimizer, *, gamma=0.99,
     if train_step_counter is None:
         train_step_counter = tf.Variable(0, dtype=tf.int64, name="train_step")
     if train_step_counter.dtype != tf.int64:
-        raise TypeError("train_step_counter must be an int64 tf.Variable (an int32 "
-                        "counter fails on TF 2.21): tf.Variable(0, dtype=tf.int64)")
+        raise TypeError("train_step_counter should be an int64 tf.Variable (an int32 "
+                        "counter fails on TF 2.21), got: a "
+                        f"{train_step_counter.dtype.name} one; use "
+                        "tf.Variable(0, dtype=tf.int64)")
     agent = dqn.DqnAgent(
         time_step_spec, action_spec, q_network=q_net, optimizer=optimizer,
         gamma=gamma, epsilon_greedy=epsilon_greedy,

@@ -6,12 +6,17 @@ that holds everything a run leaves behind::
 
     root_dir/
       train/         checkpoints: agent, replay buffer, train step, metrics
-      history.json   evaluations and losses so far (plot with History.plot)
+      history.json   evaluations and losses so far
       policy/        the greedy policy as a SavedModel (PolicySaver)
 
 Run it again with the same ``root_dir`` after an interruption and it goes on
 from the last checkpoint: the step counter, the replay buffer's contents and
 the training metrics come back exactly as they were saved.
+
+The loop stays short because its steps have names, as TF-Agents' triggers
+and Learner have: :class:`_Checkpoints` (restore and save), :class:`_Evaluator`
+(the greedy policy's average return), ``_next_boundary`` (where Python next
+has work) and the stop rule (``stop_return``).
 
 Speed: the tutorial calls ``driver.run`` and ``agent.train`` from Python once
 per iteration. Here ``iterations_per_call`` iterations (collect, sample,
@@ -27,11 +32,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import rlbook  # noqa: F401  (legacy Keras before TensorFlow)
-from rlbook.tfagents import (dense_q_network, dqn_agent, epsilon_schedule, is_atari, load_env,
-                             nature_q_network)
+from rlbook.checks import check_choice, check_int, check_number
+from rlbook.tfagents import dense_q_network, dqn_agent, is_atari, load_env, nature_q_network
+from rlbook.training import TD_ERRORS_LOSSES, TrainResult, make_optimizer
+
+import numpy as np
 
 # The book's Atari settings (chapter 18, Breakout). Pass them on with
-# ``train_eval("BreakoutNoFrameskip-v4", **ATARI_HYPERPARAMETERS)``.
+# ``train_eval(root_dir, "BreakoutNoFrameskip-v4", **ATARI_HYPERPARAMETERS)``.
 ATARI_HYPERPARAMETERS = dict(
     fc_layer_params=(512,),
     optimizer="rmsprop",           # lr 2.5e-4, rho 0.95, momentum 0, epsilon 1e-5, centered
@@ -50,6 +58,7 @@ ATARI_HYPERPARAMETERS = dict(
     num_eval_episodes=1,
     log_interval=1_000,
 )
+REPLAY_BUFFERS = ("uniform", "frames")
 
 
 @dataclass
@@ -61,13 +70,13 @@ class History:
     loss_steps: list = field(default_factory=list)
     losses: list = field(default_factory=list)
     env_steps: list = field(default_factory=list)
-    wall_s: list = field(default_factory=list)
+    seconds: list = field(default_factory=list)
 
-    def record_eval(self, step, average_return, env_steps, wall_s):
+    def record_eval(self, step, average_return, env_steps, seconds):
         self.eval_steps.append(int(step))
         self.average_returns.append(float(average_return))
         self.env_steps.append(int(env_steps))
-        self.wall_s.append(float(wall_s))
+        self.seconds.append(float(seconds))
 
     def record_loss(self, step, loss):
         self.loss_steps.append(int(step))
@@ -82,7 +91,7 @@ class History:
                        [self.loss_steps[i] for i in keep_loss],
                        [self.losses[i] for i in keep_loss],
                        [self.env_steps[i] for i in keep],
-                       [self.wall_s[i] for i in keep])
+                       [self.seconds[i] for i in keep])
 
     def save(self, path):
         path = Path(path)
@@ -93,90 +102,257 @@ class History:
     @classmethod
     def load(cls, path):
         path = Path(path)
-        return cls(**json.loads(path.read_text())) if path.exists() else cls()
-
-    def plot(self, ax=None, target=None, title=None):
-        """Average evaluation return against train steps (rlbook.plots)."""
-        from rlbook.plots import plot_learning_curve
-
-        if not self.eval_steps:
-            raise ValueError("the history has no evaluations yet; train for at least "
-                             "eval_interval steps")
-        return plot_learning_curve(self.average_returns, xs=self.eval_steps, window=1,
-                                   label="average return", xlabel="Train step",
-                                   ylabel="Average return", target=target, ax=ax,
-                                   title=title)
+        if not path.exists():
+            return cls()
+        saved = json.loads(path.read_text())
+        if "wall_s" in saved:  # written before the trainers shared one vocabulary
+            saved["seconds"] = saved.pop("wall_s")
+        return cls(**saved)
 
 
 @dataclass
-class TrainResult:
-    """What ``train_eval`` hands back."""
+class TrainEvalResult(TrainResult):
+    """What ``train_eval`` returns: the :class:`~rlbook.training.TrainResult` core, plus
 
-    agent: object
-    history: History
-    train_env: object
-    eval_env: object
-    replay_buffer: object
-    train_step: int
-    env_steps: int
-    episodes: int
-    resumed_from: dict
-    device: str
-    wall_s: float
+    Attributes:
+        history: the :class:`History` of evaluations and losses.
+        train_env, eval_env: the TF environments.
+        replay_buffer: the replay buffer, still filled.
+        train_step: the final train step.
+        env_steps, episodes: agent steps and episodes collected in all.
+        resumed_from: the counters found in the checkpoint, or None on a fresh start.
+        device: where TensorFlow trained (``rlbook.device.describe``).
+        policy_dir: the exported policy's folder, or None.
+        solved_at: the train step whose evaluation reached ``stop_return``, or None.
+
+    ``returns`` holds the average return of every evaluation, measured at
+    train steps ``x``, and ``model`` the TF-Agents agent (also ``agent``).
+    """
+
+    history: History = None
+    train_env: object = None
+    eval_env: object = None
+    replay_buffer: object = None
+    train_step: int = 0
+    env_steps: int = 0
+    episodes: int = 0
+    resumed_from: dict = None
+    device: str = ""
     policy_dir: Path = None
     solved_at: int = None
+    xlabel = "Train step"
+    ylabel = "Average return"
+
+    @property
+    def x(self):
+        return np.asarray(self.history.eval_steps)
+
+    @property
+    def agent(self):
+        """The trained DqnAgent (the same object as ``model``), under TF-Agents' name."""
+        return self.model
 
 
-def make_optimizer(name, learning_rate):
-    import tensorflow as tf
-
-    if name == "adam":
-        return tf.keras.optimizers.Adam(learning_rate=learning_rate)
-    if name == "rmsprop":  # the book's Atari optimizer
-        return tf.keras.optimizers.RMSprop(learning_rate=learning_rate, rho=0.95, momentum=0.0,
-                                           epsilon=1e-5, centered=True)
-    raise ValueError(f"optimizer must be 'adam' or 'rmsprop', got {name!r}")
-
-
-def make_loss(name):
+def _td_errors_loss(name):
+    """The agent's element-wise TD loss for a name of ``rlbook.training.TD_ERRORS_LOSSES``."""
     import tensorflow as tf
     from tf_agents.utils import common
 
-    if name == "squared":
+    if name == "mse":  # TF-Agents' squared loss is halved, as in the tutorial
         return common.element_wise_squared_loss
-    if name == "huber":  # element-wise: the agent averages it itself
-        return tf.keras.losses.Huber(reduction="none")
-    raise ValueError(f"td_errors_loss_fn must be 'squared' or 'huber', got {name!r}")
+    return tf.keras.losses.Huber(reduction="none")  # element-wise: the agent averages it
+
+
+def _epsilon(train_step, epsilon_greedy, epsilon_decay_steps):
+    """A float, or a callable: 1.0 falling linearly to ``epsilon_greedy`` over the decay.
+
+    The agent evaluates the callable inside its compiled collect step, so the
+    shared schedule is computed with ``tf.math``. Its ``decay_steps`` is the
+    step at which epsilon would reach 0, hence the stretch: the book's
+    ``PolynomialDecay(1.0, epsilon_decay_steps, epsilon_greedy)`` line.
+    """
+    if not epsilon_decay_steps or epsilon_greedy >= 1.0:
+        return epsilon_greedy
+    from rlbook.exploration import epsilon_schedule
+
+    import tensorflow as tf
+
+    to_zero = epsilon_decay_steps / (1.0 - epsilon_greedy)
+    return lambda: tf.cast(epsilon_schedule(tf.cast(train_step, tf.float64), to_zero,
+                                            epsilon_greedy, xp=tf.math), tf.float32)
 
 
 def make_replay_buffer(kind, data_spec, batch_size, max_length):
     """'uniform': TFUniformReplayBuffer; 'frames': rlbook's frame-once buffer for Atari."""
+    check_choice("replay_buffer", kind, REPLAY_BUFFERS)
     if kind == "uniform":
-        from tf_agents.replay_buffers import tf_uniform_replay_buffer
-
         from rlbook.frame_replay import spec_nbytes
         from rlbook.replay import check_fits_in_memory
+
+        from tf_agents.replay_buffers import tf_uniform_replay_buffer
 
         check_fits_in_memory(spec_nbytes(data_spec) * max_length * batch_size,
                              "TFUniformReplayBuffer")
         return tf_uniform_replay_buffer.TFUniformReplayBuffer(
             data_spec=data_spec, batch_size=batch_size, max_length=max_length)
-    if kind == "frames":
-        from rlbook.frame_replay import FrameStackReplayBuffer
+    from rlbook.frame_replay import FrameStackReplayBuffer
 
-        return FrameStackReplayBuffer(data_spec, batch_size=batch_size, max_length=max_length)
-    raise ValueError(f"replay_buffer must be 'uniform' or 'frames', got {kind!r}")
+    return FrameStackReplayBuffer(data_spec, batch_size=batch_size, max_length=max_length)
 
 
-def _positive(**values):
-    for name, value in values.items():
-        if value is not None and int(value) < 1:
-            raise ValueError(f"{name} must be at least 1, got {value!r}")
+def _check_config(cfg):
+    for name in ("num_iterations", "batch_size", "iterations_per_call", "eval_interval",
+                 "num_eval_episodes", "log_interval", "collect_steps_per_iteration",
+                 "replay_buffer_capacity", "target_update_period"):
+        check_int(name, cfg[name])
+    check_int("checkpoint_interval", cfg["checkpoint_interval"], none_ok=True)
+    check_int("epsilon_decay_steps", cfg["epsilon_decay_steps"], none_ok=True)
+    # A transition needs two time steps.
+    check_int("initial_collect_steps", cfg["initial_collect_steps"], 2)
+    check_number("gamma", cfg["gamma"], 0, 1)
+    check_number("epsilon_greedy", cfg["epsilon_greedy"], 0, 1)
+    check_choice("td_errors_loss_fn", cfg["td_errors_loss_fn"], TD_ERRORS_LOSSES)
+    check_choice("replay_buffer", cfg["replay_buffer"], REPLAY_BUFFERS)
+    if cfg["checkpoint_interval"] and cfg["root_dir"] is None:
+        raise ValueError("checkpoint_interval needs a root_dir to write checkpoints into, "
+                         "got: root_dir=None")
+
+
+def _build(cfg, train_step):
+    """The environments, the agent, its replay buffer and the training metrics."""
+    from tf_agents.environments import tf_py_environment
+    from tf_agents.metrics import tf_metrics
+
+    env, cap, seed = cfg["env"], cfg["max_episode_steps"], cfg["seed"]
+    train_env = tf_py_environment.TFPyEnvironment(load_env(env, cap, seed))
+    eval_env = tf_py_environment.TFPyEnvironment(load_env(env, cap, seed + 1))
+    net = (nature_q_network if is_atari(env) else dense_q_network)(
+        train_env.observation_spec(), train_env.action_spec(),
+        fc_layer_params=cfg["fc_layer_params"])
+    agent = dqn_agent(
+        train_env.time_step_spec(), train_env.action_spec(), net,
+        make_optimizer(cfg["optimizer"], cfg["learning_rate"]), gamma=cfg["gamma"],
+        epsilon_greedy=_epsilon(train_step, cfg["epsilon_greedy"], cfg["epsilon_decay_steps"]),
+        target_update_period=cfg["target_update_period"],
+        td_errors_loss_fn=_td_errors_loss(cfg["td_errors_loss_fn"]),
+        train_step_counter=train_step)
+    buffer = make_replay_buffer(cfg["replay_buffer"], agent.collect_data_spec,
+                                train_env.batch_size, cfg["replay_buffer_capacity"])
+    # Episodes, environment steps, average return and length, in that order.
+    metrics = [tf_metrics.NumberOfEpisodes(), tf_metrics.EnvironmentSteps(),
+               tf_metrics.AverageReturnMetric(), tf_metrics.AverageEpisodeLengthMetric()]
+    return train_env, eval_env, agent, buffer, metrics
+
+
+class _Checkpoints:
+    """Checkpointing: restores the latest checkpoint of ``root_dir`` when built.
+
+    ``history`` is the history up to the restored step; ``save(step)``
+    writes the history, then the checkpoint. Without a root_dir nothing is
+    kept and ``save`` does nothing.
+    """
+
+    def __init__(self, root_dir, agent, buffer, train_step, metrics):
+        from tf_agents.eval import metric_utils
+        from tf_agents.utils import common
+
+        self.root = None if root_dir is None else Path(root_dir)
+        self.history = History()
+        self._checkpointer = None
+        if self.root is None:
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._checkpointer = common.Checkpointer(
+            ckpt_dir=str(self.root / "train"), max_to_keep=1, agent=agent, policy=agent.policy,
+            replay_buffer=buffer, global_step=train_step,
+            metrics=metric_utils.MetricsGroup(metrics, "train_metrics"))
+        self.history = History.load(self.root / "history.json").up_to(int(train_step.numpy()))
+
+    def save(self, step):
+        if self._checkpointer is None:
+            return
+        # History first: on resume it is cut back to the checkpoint's step.
+        self.history.save(self.root / "history.json")
+        self._checkpointer.save(global_step=step)
+
+
+class _Evaluator:
+    """Evaluation: the greedy policy's average return over ``num_episodes``, as a graph."""
+
+    def __init__(self, eval_env, policy, num_episodes):
+        from tf_agents.drivers import dynamic_episode_driver
+        from tf_agents.metrics import tf_metrics
+        from tf_agents.utils import common
+
+        self.env = eval_env
+        self.average_return = tf_metrics.AverageReturnMetric(buffer_size=num_episodes)
+        driver = dynamic_episode_driver.DynamicEpisodeDriver(
+            eval_env, policy, observers=[self.average_return], num_episodes=num_episodes)
+        self._run = common.function(driver.run)
+
+    def __call__(self):
+        self.average_return.reset()
+        self.env.reset()
+        self._run()
+        return float(self.average_return.result())
+
+
+def _warm_up(train_env, buffer, num_steps):
+    """A random policy fills the buffer (nothing to do when it was restored)."""
+    if num_steps <= 0:
+        return
+    from tf_agents.drivers import dynamic_step_driver
+    from tf_agents.policies import random_tf_policy
+    from tf_agents.utils import common
+
+    policy = random_tf_policy.RandomTFPolicy(train_env.time_step_spec(),
+                                             train_env.action_spec())
+    driver = dynamic_step_driver.DynamicStepDriver(train_env, policy,
+                                                   observers=[buffer.add_batch],
+                                                   num_steps=num_steps)
+    common.function(driver.run)()
+
+
+def _compiled_train_iterations(train_env, agent, buffer, metrics, cfg):
+    """``train_iterations(n)``: n times collect, sample a batch and train, in one graph."""
+    import tensorflow as tf
+    from tf_agents.drivers import dynamic_step_driver
+    from tf_agents.utils import common
+
+    collect_driver = dynamic_step_driver.DynamicStepDriver(
+        train_env, agent.collect_policy, observers=[buffer.add_batch, *metrics],
+        num_steps=cfg["collect_steps_per_iteration"])
+    batch_size = cfg["batch_size"]
+
+    @common.function(autograph=True)  # tf.range below becomes a graph loop
+    def train_iterations(n):
+        loss = tf.constant(0.0)
+        for _ in tf.range(n):
+            collect_driver.run()
+            # num_steps=2: each sample is one transition (s, a, r, s').
+            experience, _ = buffer.get_next(sample_batch_size=batch_size, num_steps=2)
+            loss = agent.train(experience).loss
+        return loss
+
+    return train_iterations
+
+
+def _next_boundary(step, num_iterations, intervals):
+    """The next train step where Python has work: a log, an evaluation, a checkpoint, the end."""
+    return min([num_iterations] + [(step // k + 1) * k for k in intervals if k])
+
+
+def _export_policy(agent, root):
+    from tf_agents.policies import policy_saver
+
+    policy_dir = root / "policy"
+    policy_saver.PolicySaver(agent.policy, batch_size=None).save(str(policy_dir))
+    return policy_dir
 
 
 def train_eval(
     root_dir=None,
-    env_name="CartPole-v0",
+    env="CartPole-v0",
     *,
     # Environment
     max_episode_steps=None,
@@ -189,7 +365,7 @@ def train_eval(
     epsilon_greedy=0.1,
     epsilon_decay_steps=None,
     target_update_period=1,
-    td_errors_loss_fn="squared",
+    td_errors_loss_fn="mse",
     # Replay buffer and collection
     replay_buffer="uniform",
     replay_buffer_capacity=100_000,
@@ -212,166 +388,96 @@ def train_eval(
 ):
     """Train a DQN agent with TF-Agents; evaluate, checkpoint, export.
 
-    Environment
-      root_dir: folder for checkpoints, history.json and the exported policy;
-        None keeps nothing on disk (no resume). env_name: a gym id; the book's
-        Atari ids get AtariPreprocessing + FrameStack4 and the Nature conv net.
-      max_episode_steps: episode cap (Atari default 27,000 agent steps).
-      seed: seeds TensorFlow, the train env (seed) and the eval env (seed+1).
-    Q-network and agent
-      fc_layer_params: dense layers ((100,) CartPole, (512,) Atari).
-      optimizer: 'adam' or 'rmsprop' (the book's Atari RMSprop); learning_rate.
-      gamma: discount. epsilon_greedy: exploration rate of the collect policy;
-        with epsilon_decay_steps it is the final value of a 1.0 -> epsilon_greedy
-        PolynomialDecay over that many train steps.
-      target_update_period: train steps between target-network copies.
-      td_errors_loss_fn: 'squared' (tutorial) or 'huber' (book, Atari).
-    Replay buffer and collection
-      replay_buffer: 'uniform' (TFUniformReplayBuffer) or 'frames' (Atari
-        frames stored once, rlbook.frame_replay). replay_buffer_capacity: its
-        max_length. initial_collect_steps: random-policy warm-up steps.
-      collect_steps_per_iteration: agent steps per train step.
-    Training
-      num_iterations: train steps in all (a resumed run counts those already
-        done). batch_size: transitions per train step. iterations_per_call:
-        iterations run inside one tf.function call (fewer Python round trips).
-    Evaluation and logging
-      eval_interval: train steps between evaluations of the greedy policy over
-        num_eval_episodes episodes. log_interval: train steps between loss
-        records. stop_return: stop early once an evaluation reaches it.
-    Checkpoints and export
-      checkpoint_interval: train steps between checkpoints (None: only at the
-        end; needs root_dir). export_policy: save agent.policy with PolicySaver
-        to root_dir/policy. progress: draw a progress bar (steps/s, return).
-      live_plot: True draws each evaluation's average return as training runs
-        (rlbook.widgets.live.LiveCurve: at most one redraw a second, the final
-        curve kept in the notebook); a LiveCurve adds this run to it.
+    Args:
+        root_dir: folder for checkpoints, history.json and the exported
+            policy; None keeps nothing on disk (no resume).
+        env: a gym id; the book's Atari ids get AtariPreprocessing +
+            FrameStack4 and the Nature conv net.
+        max_episode_steps: episode cap (Atari default 27,000 agent steps).
+        seed: seeds TensorFlow, the train env (seed) and the eval env (seed + 1).
+        fc_layer_params: dense layers ((100,) CartPole, (512,) Atari).
+        optimizer: ``"adam"``, ``"rmsprop"`` (the book's Atari RMSprop) or a
+            Keras optimizer (``rlbook.training.make_optimizer``).
+        learning_rate: the named optimizer's learning rate.
+        gamma: the discount factor.
+        epsilon_greedy: exploration rate of the collect policy; with
+            ``epsilon_decay_steps`` the value epsilon falls to, linearly from
+            1.0 over that many train steps (the book's Atari schedule).
+        epsilon_decay_steps: see ``epsilon_greedy``; None keeps it constant.
+        target_update_period: train steps between target-network copies.
+        td_errors_loss_fn: ``"mse"`` (the tutorial's squared loss) or
+            ``"huber"`` (the book's, for Atari).
+        replay_buffer: ``"uniform"`` (TFUniformReplayBuffer) or ``"frames"``
+            (Atari frames stored once, ``rlbook.frame_replay``).
+        replay_buffer_capacity: its max_length.
+        initial_collect_steps: random-policy warm-up steps (at least 2).
+        collect_steps_per_iteration: agent steps per train step.
+        num_iterations: train steps in all (a resumed run counts those
+            already done).
+        batch_size: transitions per train step.
+        iterations_per_call: iterations run inside one tf.function call
+            (fewer Python round trips).
+        eval_interval: train steps between evaluations of the greedy policy.
+        num_eval_episodes: episodes per evaluation.
+        log_interval: train steps between loss records.
+        stop_return: stop early once an evaluation reaches it (the stop rule).
+        checkpoint_interval: train steps between checkpoints (None: only at
+            the end; needs root_dir).
+        export_policy: save agent.policy with PolicySaver to root_dir/policy.
+        progress: draw a progress bar (steps/s, loss, average return).
+        live_plot: True draws each evaluation's average return as training
+            runs (``rlbook.live.LiveCurve``); a LiveCurve adds this run to it.
 
-    Returns a TrainResult with the agent, the History, the environments, the
-    replay buffer, the final train step, env steps, ``resumed_from`` (the
-    counters found in the checkpoint, or None on a fresh start) and the device.
+    Returns:
+        A :class:`TrainEvalResult`: ``returns`` holds the evaluations'
+        average returns, ``model`` (and ``agent``) the trained agent.
     """
-    import numpy as np
-    import tensorflow as tf
-    from tf_agents.drivers import dynamic_episode_driver, dynamic_step_driver
-    from tf_agents.environments import tf_py_environment
-    from tf_agents.eval import metric_utils
-    from tf_agents.metrics import tf_metrics
-    from tf_agents.policies import policy_saver, random_tf_policy
-    from tf_agents.utils import common
-
+    config = {k: v for k, v in locals().items() if k not in ("progress", "live_plot")}
+    _check_config(config)
     from rlbook.device import describe
+    from rlbook.live import live_curve
     from rlbook.progress import progress as progress_bar
 
-    _positive(num_iterations=num_iterations, batch_size=batch_size,
-              iterations_per_call=iterations_per_call, eval_interval=eval_interval,
-              num_eval_episodes=num_eval_episodes, log_interval=log_interval,
-              collect_steps_per_iteration=collect_steps_per_iteration,
-              replay_buffer_capacity=replay_buffer_capacity,
-              checkpoint_interval=checkpoint_interval)
-    if initial_collect_steps < 2:
-        raise ValueError("initial_collect_steps must be at least 2 (a transition needs two "
-                         f"time steps), got {initial_collect_steps}")
-    if checkpoint_interval and root_dir is None:
-        raise ValueError("checkpoint_interval needs a root_dir to write checkpoints into")
-    from rlbook.widgets.live import live_curve
+    import tensorflow as tf
 
-    live = live_curve(live_plot, title=f"DQN on {env_name}", xlabel="Train step",
+    live = live_curve(live_plot, title=f"DQN on {env}", xlabel="Train step",
                       ylabel="Average return", window=1, target=stop_return)
     started = time.perf_counter()
     device = describe()
     tf.random.set_seed(seed)
     np.random.seed(seed)
-
-    atari = is_atari(env_name)
-    train_env = tf_py_environment.TFPyEnvironment(load_env(env_name, max_episode_steps, seed))
-    eval_env = tf_py_environment.TFPyEnvironment(load_env(env_name, max_episode_steps, seed + 1))
     train_step = tf.Variable(0, dtype=tf.int64, name="train_step")
-    net = (nature_q_network if atari else dense_q_network)(
-        train_env.observation_spec(), train_env.action_spec(), fc_layer_params=fc_layer_params)
-    epsilon = (epsilon_schedule(train_step, 1.0, epsilon_greedy, epsilon_decay_steps)
-               if epsilon_decay_steps else epsilon_greedy)
-    agent = dqn_agent(train_env.time_step_spec(), train_env.action_spec(), net,
-                      make_optimizer(optimizer, learning_rate), gamma=gamma,
-                      epsilon_greedy=epsilon, target_update_period=target_update_period,
-                      td_errors_loss_fn=make_loss(td_errors_loss_fn),
-                      train_step_counter=train_step)
-    buffer = make_replay_buffer(replay_buffer, agent.collect_data_spec, train_env.batch_size,
-                                replay_buffer_capacity)
-    train_metrics = [tf_metrics.NumberOfEpisodes(), tf_metrics.EnvironmentSteps(),
-                     tf_metrics.AverageReturnMetric(), tf_metrics.AverageEpisodeLengthMetric()]
+    train_env, eval_env, agent, buffer, metrics = _build(config, train_step)
+    checkpoints = _Checkpoints(root_dir, agent, buffer, train_step, metrics)
+    history = checkpoints.history
+    step = start_step = int(train_step.numpy())
+    resumed_from = None if start_step == 0 else dict(
+        train_step=start_step, replay_frames=int(buffer.num_frames()),
+        env_steps=int(metrics[1].result()), episodes=int(metrics[0].result()))
+    _warm_up(train_env, buffer, initial_collect_steps - int(buffer.num_frames()))
+    train_iterations = _compiled_train_iterations(train_env, agent, buffer, metrics, config)
+    evaluate = _Evaluator(eval_env, agent.policy, num_eval_episodes)
 
-    root = Path(root_dir) if root_dir is not None else None
-    checkpointer = None
-    history = History()
-    if root is not None:
-        root.mkdir(parents=True, exist_ok=True)
-        # Restores the latest checkpoint, if any, as it is built.
-        checkpointer = common.Checkpointer(
-            ckpt_dir=str(root / "train"), max_to_keep=1, agent=agent, policy=agent.policy,
-            replay_buffer=buffer, global_step=train_step,
-            metrics=metric_utils.MetricsGroup(train_metrics, "train_metrics"))
-        history = History.load(root / "history.json").up_to(int(train_step.numpy()))
-    start_step = int(train_step.numpy())
-    resumed_from = None
-    if start_step > 0:
-        resumed_from = dict(train_step=start_step, replay_frames=int(buffer.num_frames()),
-                            env_steps=int(train_metrics[1].result()),
-                            episodes=int(train_metrics[0].result()))
-
-    # Warm-up: a random policy fills the buffer (skipped when it was restored).
-    missing = initial_collect_steps - int(buffer.num_frames())
-    if missing > 0:
-        random_policy = random_tf_policy.RandomTFPolicy(train_env.time_step_spec(),
-                                                        train_env.action_spec())
-        warmup = dynamic_step_driver.DynamicStepDriver(
-            train_env, random_policy, observers=[buffer.add_batch], num_steps=missing)
-        common.function(warmup.run)()
-
-    collect_driver = dynamic_step_driver.DynamicStepDriver(
-        train_env, agent.collect_policy, observers=[buffer.add_batch, *train_metrics],
-        num_steps=collect_steps_per_iteration)
-
-    @common.function(autograph=True)  # tf.range below becomes a graph loop
-    def train_iterations(n):
-        loss = tf.constant(0.0)
-        for _ in tf.range(n):
-            collect_driver.run()
-            # num_steps=2: each sample is one transition (s, a, r, s').
-            experience, _ = buffer.get_next(sample_batch_size=batch_size, num_steps=2)
-            loss = agent.train(experience).loss
-        return loss
-
-    eval_return = tf_metrics.AverageReturnMetric(buffer_size=num_eval_episodes)
-    eval_driver = dynamic_episode_driver.DynamicEpisodeDriver(
-        eval_env, agent.policy, observers=[eval_return], num_episodes=num_eval_episodes)
-    eval_run = common.function(eval_driver.run)
-
-    def evaluate():
-        eval_return.reset()
-        eval_env.reset()
-        eval_run()
-        return float(eval_return.result())
-
-    def save_checkpoint(step):
-        # History first: on resume it is cut back to the checkpoint's step.
-        history.save(root / "history.json")
-        checkpointer.save(global_step=step)
-
-    bar = progress_bar(total=num_iterations, initial=start_step, desc=env_name, unit="step",
-                       disable=not progress)
-    intervals = [eval_interval, log_interval] + ([checkpoint_interval] if checkpoint_interval else [])
-    step, solved_at = start_step, None
-    if step == 0 and eval_interval:
-        history.record_eval(0, evaluate(), int(train_metrics[1].result()),
+    def record_evaluation(at_step):
+        average = evaluate()
+        history.record_eval(at_step, average, int(metrics[1].result()),
                             time.perf_counter() - started)
+        if live is not None:
+            live.add(average, x=at_step)
+        return average
+
     if live is not None:  # a resumed run shows its evaluations so far too
-        for eval_step, avg in zip(history.eval_steps, history.average_returns):
-            live.add(avg, x=eval_step)
-    while step < num_iterations:
+        for eval_step, average in zip(history.eval_steps, history.average_returns, strict=True):
+            live.add(average, x=eval_step)
+    if step == 0:
+        record_evaluation(0)
+    bar = progress_bar(total=num_iterations, initial=start_step, desc=env, unit="step",
+                       disable=not progress)
+    intervals = [eval_interval, log_interval, checkpoint_interval]
+    solved_at = None
+    while step < num_iterations and solved_at is None:
         # Run up to the next boundary where Python has something to do.
-        boundary = min([num_iterations] + [(step // k + 1) * k for k in intervals])
-        n = min(iterations_per_call, boundary - step)
+        n = min(iterations_per_call, _next_boundary(step, num_iterations, intervals) - step)
         loss = float(train_iterations(tf.constant(n, dtype=tf.int64)))
         step = int(train_step.numpy())
         bar.update(n)
@@ -380,36 +486,26 @@ def train_eval(
                                      "try a smaller learning_rate")
         if step % log_interval == 0:
             history.record_loss(step, loss)
-            bar.set_postfix(loss=f"{loss:.3g}", avg_return=_last(history.average_returns),
-                            refresh=False)
         if step % eval_interval == 0 or step == num_iterations:
-            avg = evaluate()
-            history.record_eval(step, avg, int(train_metrics[1].result()),
-                                time.perf_counter() - started)
-            bar.set_postfix(loss=f"{loss:.3g}", avg_return=f"{avg:.1f}", refresh=False)
-            if live is not None:
-                live.add(avg, x=step)
-            if stop_return is not None and avg >= stop_return:
-                solved_at = step
-        if checkpointer is not None and checkpoint_interval and step % checkpoint_interval == 0:
-            save_checkpoint(step)
-        if solved_at is not None:
-            break
+            average = record_evaluation(step)
+            if stop_return is not None and average >= stop_return:
+                solved_at = step  # the stop rule: the target return is reached
+        bar.set_postfix(loss=f"{loss:.3g}", avg_return=_last(history.average_returns),
+                        refresh=False)
+        if checkpoint_interval and step % checkpoint_interval == 0:
+            checkpoints.save(step)
     bar.close()
     if live is not None:
         live.flush()
-    if checkpointer is not None:
-        save_checkpoint(step)
-    policy_dir = None
-    if export_policy and root is not None:
-        policy_dir = root / "policy"
-        policy_saver.PolicySaver(agent.policy, batch_size=None).save(str(policy_dir))
-    return TrainResult(agent=agent, history=history, train_env=train_env, eval_env=eval_env,
-                       replay_buffer=buffer, train_step=step,
-                       env_steps=int(train_metrics[1].result()),
-                       episodes=int(train_metrics[0].result()), resumed_from=resumed_from,
-                       device=device, wall_s=time.perf_counter() - started,
-                       policy_dir=policy_dir, solved_at=solved_at)
+    checkpoints.save(step)
+    policy_dir = (_export_policy(agent, checkpoints.root)
+                  if export_policy and checkpoints.root is not None else None)
+    return TrainEvalResult(
+        returns=np.asarray(history.average_returns, dtype=np.float64), model=agent,
+        config=config, seconds=time.perf_counter() - started, history=history,
+        train_env=train_env, eval_env=eval_env, replay_buffer=buffer, train_step=step,
+        env_steps=int(metrics[1].result()), episodes=int(metrics[0].result()),
+        resumed_from=resumed_from, device=device, policy_dir=policy_dir, solved_at=solved_at)
 
 
 def _last(values):

@@ -10,7 +10,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from test_lab import free_port
 
 CHROMIUM = "/usr/bin/chromium"

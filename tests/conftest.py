@@ -1,6 +1,5 @@
 """Shared fixtures. Tests use the real stack: gym, ALE, TensorFlow, nbgrader."""
 
-import os
 import sys
 from pathlib import Path
 
@@ -10,7 +9,6 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Like a notebook: rlbook first, so TensorFlow starts in legacy-Keras mode.
 import rlbook  # noqa: E402,F401
-
 
 
 @pytest.fixture(scope="session")

@@ -3,10 +3,10 @@
 import subprocess
 import sys
 
+from rlbook.atari import AtariEnv
+
 import numpy as np
 import pytest
-
-from rlbook.atari import AtariEnv
 
 
 def test_ids_exist_in_plain_gym_without_importing_rlbook():
@@ -60,6 +60,7 @@ def test_same_seed_same_game():
         return np.stack([env.step(int(rng.integers(4)))[0] for _ in range(60)])
 
     np.testing.assert_array_equal(play(5), play(5))
+    assert not np.array_equal(play(5), play(6)), "another seed should give another game"
 
 
 def test_clear_errors():

@@ -14,8 +14,15 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from browser_support import (ARTIFACTS, CELL_STATE, chromium, needs_chromium, open_notebook,
-                             run_cell_and_wait, running_lab)
+from browser_support import (
+    ARTIFACTS,
+    CELL_STATE,
+    chromium,
+    needs_chromium,
+    open_notebook,
+    run_cell_and_wait,
+    running_lab,
+)
 
 CHAPTER = "01_gym_and_policies"
 
@@ -45,7 +52,8 @@ VIDEO_STATE = """async () => {
     video.muted = true;
     await video.play();
     await new Promise(r => setTimeout(r, 1500));
-    return {duration: video.duration, time: video.currentTime, error: video.error && video.error.code,
+    return {duration: video.duration, time: video.currentTime,
+            error: video.error && video.error.code,
             width: video.videoWidth, height: video.videoHeight, state: video.readyState};
 }"""
 

@@ -11,14 +11,20 @@ To cover another widget, add one WidgetCase to WIDGETS.
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 import nbformat
 import pytest
 
-from browser_support import (ARTIFACTS, chromium, needs_chromium, open_notebook,
-                             run_cell_and_wait, running_lab, wait_for_idle_kernel)
+from browser_support import (
+    ARTIFACTS,
+    chromium,
+    needs_chromium,
+    open_notebook,
+    run_cell_and_wait,
+    running_lab,
+    wait_for_idle_kernel,
+)
 
 WIDGET_VIEW = ".jupyter-widgets.widget-container, .jupyter-widgets"
 
@@ -112,7 +118,7 @@ WIDGETS = [
     WidgetCase(
         name="live_curve",
         code=("import time\n"
-              "from rlbook.widgets.live import LiveCurve\n"
+              "from rlbook.live import LiveCurve\n"
               "with LiveCurve(title='a live learning curve', min_interval=0.5) as live:\n"
               "    for episode in range(16):\n"
               "        live.add(10 * episode + 5 * (episode % 3))\n"

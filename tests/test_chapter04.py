@@ -9,8 +9,6 @@ import json
 import numpy as np
 import pytest
 
-import rlbook
-
 SOURCE = "solutions/04_deep_q_learning/04_deep_q_learning.ipynb"
 
 
@@ -56,7 +54,7 @@ WRONG = {
         "class RingReplayBuffer:\n"
         "    def __init__(self, capacity, obs_size):\n"
         "        self.capacity, self.i, self.n = capacity, 0, 0\n"
-        "        self.states = np.zeros((capacity, obs_size)); self.next_states = np.zeros((capacity, obs_size))\n"
+        "        self.states = np.zeros((capacity, obs_size)); self.next_states = np.zeros((capacity, obs_size))\n"  # noqa: E501
         "        self.actions = np.zeros(capacity, int); self.rewards = np.zeros(capacity)\n"
         "        self.dones = np.zeros(capacity, bool)\n"
         "    def append(self, s, a, r, ns, d):\n"
@@ -67,7 +65,7 @@ WRONG = {
         "        return self.n\n"
         "    def sample(self, batch_size, rng):\n"
         "        k = rng.integers(self.capacity, size=batch_size)\n"
-        "        return self.states[k], self.actions[k], self.rewards[k], self.next_states[k], self.dones[k]\n",
+        "        return self.states[k], self.actions[k], self.rewards[k], self.next_states[k], self.dones[k]\n",  # noqa: E501
         "draw only among the filled slots"),
     "sum tree that adds instead of replacing": (
         "test_sum_tree",

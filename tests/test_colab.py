@@ -21,15 +21,14 @@ import json
 import os
 import re
 import subprocess
-import sys
-from pathlib import Path
+
+from rlbook import launch
+from rlbook.grading.validate import validate
 
 import nbformat
 import pytest
 
 from conftest import ROOT, source_notebooks, student_notebook
-from rlbook import launch
-from rlbook.grading.validate import validate
 
 REPLICA = ROOT / "tests" / "colab_replica.txt"
 SOURCES = source_notebooks()

@@ -10,11 +10,10 @@ import subprocess
 import sys
 import textwrap
 
+from rlbook import compat
+
 import numpy as np
 import pytest
-
-import rlbook
-from rlbook import compat
 
 NUMPY_2 = compat.NUMPY >= (2, 0)
 NUMPY_2_4 = compat.NUMPY >= (2, 4)
@@ -48,7 +47,8 @@ CATEGORICAL = """
 DISCRETIZE = """
     import rlbook, numpy as np
     from tf_agents.environments import suite_gym, wrappers
-    car = wrappers.ActionDiscretizeWrapper(suite_gym.load("MountainCarContinuous-v0"), num_actions=5)
+    car = wrappers.ActionDiscretizeWrapper(suite_gym.load("MountainCarContinuous-v0"),
+                                           num_actions=5)
     car.reset()
     print("BUILT", car.step(np.array(4, dtype=np.int32)).observation.shape)
 """

@@ -1,8 +1,8 @@
-import numpy as np
-import pytest
-
 import rlbook
 from rlbook import config
+
+import numpy as np
+import pytest
 
 
 @pytest.mark.parametrize("value, expected", [("1", True), ("true", True), ("ON", True),
@@ -45,8 +45,13 @@ def test_set_seed_repeats_numpy_and_tensorflow():
     second = (np.random.rand(3), tf.random.uniform([3]).numpy())
     np.testing.assert_array_equal(first[0], second[0])
     np.testing.assert_array_equal(first[1], second[1])
-    with pytest.raises(ValueError, match="non-negative integer"):
+    rlbook.set_seed(8)
+    other = (np.random.rand(3), tf.random.uniform([3]).numpy())
+    assert not np.array_equal(first[0], other[0]) and not np.array_equal(first[1], other[1])
+    with pytest.raises(ValueError, match="seed should be a non-negative integer, got: -1"):
         rlbook.set_seed(-1)
+    with pytest.raises(TypeError, match="seed should be a non-negative integer, got: 1.5"):
+        rlbook.set_seed(1.5)
 
 
 def test_rlbook_switches_tensorflow_to_legacy_keras():

@@ -3,9 +3,9 @@
 import subprocess
 import sys
 
-import pytest
-
 from rlbook import doctor
+
+import pytest
 
 
 def by_name(findings):
@@ -60,14 +60,16 @@ def test_a_version_mismatch_is_reported_with_its_fix(root, tmp_path, venv_bin):
     out = subprocess.run([str(venv_bin / "rlbook"), "doctor", "--quick", "--lock", str(lock)],
                          capture_output=True, text=True)
     assert out.returncode == 1
-    assert "FAIL  packages" in out.stdout and f"fix: {sys.executable} -m pip install -r" in out.stdout
+    assert "FAIL  packages" in out.stdout
+    assert f"fix: {sys.executable} -m pip install -r" in out.stdout
 
 
 def test_lock_lines_for_another_python_are_skipped(tmp_path):
     lock = tmp_path / "requirements.lock"
     lock.write_text('numpy==2.4.6\n'
                     'exceptiongroup==1.0 ; python_version == "3.9"\n'
-                    f'six==1.17.0 ; python_version == "{sys.version_info[0]}.{sys.version_info[1]}"\n')
+                    f'six==1.17.0 ; python_version == '
+                    f'"{sys.version_info[0]}.{sys.version_info[1]}"\n')
     assert doctor.read_lock(lock) == {"numpy": "2.4.6", "six": "1.17.0"}
 
 

@@ -1,9 +1,9 @@
 import os
 
+from rlbook import envs
+
 import numpy as np
 import pytest
-
-from rlbook import envs
 
 
 def test_cartpole_reset_matches_the_syllabus_reference():
@@ -23,15 +23,17 @@ def test_renders_without_a_display(monkeypatch):
 
 
 def test_seed_makes_episodes_repeatable():
-    def rollout():
-        env = envs.make_env("CartPole-v1", seed=3)
-        obs, done, trace = env.reset(seed=3), False, []
+    def rollout(seed):
+        env = envs.make_env("CartPole-v1", seed=seed)
+        obs, done, trace = env.reset(seed=seed), False, [env.reset(seed=seed)]
         while not done:
             obs, _, done, _ = env.step(env.action_space.sample())
             trace.append(obs)
         return np.array(trace)
 
-    np.testing.assert_array_equal(rollout(), rollout())
+    np.testing.assert_array_equal(rollout(3), rollout(3))
+    other = rollout(4)
+    assert other.shape != rollout(3).shape or not np.array_equal(other, rollout(3))
 
 
 def test_unknown_id_suggests_the_right_one():
@@ -42,5 +44,5 @@ def test_unknown_id_suggests_the_right_one():
 
 
 def test_non_string_id_is_a_clear_type_error():
-    with pytest.raises(TypeError, match="env_id must be a string"):
+    with pytest.raises(TypeError, match="env_id should be a string"):
         envs.make_env(42)

@@ -1,10 +1,10 @@
 """The frame-once Atari replay buffer rebuilds exactly the stacks FrameStack4 made."""
 
 
+from rlbook.frame_replay import FrameStackReplayBuffer
+
 import numpy as np
 import pytest
-
-from rlbook.frame_replay import FrameStackReplayBuffer
 
 
 @pytest.fixture(scope="module")
@@ -14,14 +14,14 @@ def breakout_run():
     Short episodes (40 agent steps) put several episode starts in the buffer,
     and a capacity smaller than the run makes the ring wrap around.
     """
+    from rlbook.tfagents import load_env
+
     import tensorflow as tf
     from tf_agents.drivers import dynamic_step_driver
     from tf_agents.environments import tf_py_environment
     from tf_agents.policies import random_tf_policy
     from tf_agents.specs import tensor_spec
     from tf_agents.trajectories import policy_step, trajectory
-
-    from rlbook.tfagents import load_env
 
     tf.random.set_seed(0)
     env = tf_py_environment.TFPyEnvironment(load_env("BreakoutNoFrameskip-v4", 40, seed=0))
@@ -31,7 +31,10 @@ def breakout_run():
     spec = tensor_spec.from_spec(spec)
     buffer = FrameStackReplayBuffer(spec, batch_size=1, max_length=150)
     seen = []
-    record = lambda traj: seen.append(tf.nest.map_structure(lambda t: t.numpy()[0], traj))
+
+    def record(traj):
+        seen.append(tf.nest.map_structure(lambda t: t.numpy()[0], traj))
+
     driver = dynamic_step_driver.DynamicStepDriver(env, policy, [buffer.add_batch, record],
                                                    num_steps=230)
     driver.run()
@@ -63,7 +66,7 @@ def test_every_stack_at_an_episode_start_stays_in_its_episode(breakout_run):
     lowest = len(seen) - 150 + 3
     ids = tf.constant([[i] for i in range(lowest, len(seen))], tf.int64)
     rebuilt = buffer._stacks(ids).numpy()[:, 0]
-    for i, stack in zip(range(lowest, len(seen)), rebuilt):
+    for i, stack in zip(range(lowest, len(seen)), rebuilt, strict=True):
         np.testing.assert_array_equal(stack, seen[i].observation, err_msg=f"item {i}")
         if seen[i].step_type == 0:  # a reset stack: four copies of one frame
             assert all(np.array_equal(stack[..., 0], stack[..., k]) for k in range(4))
@@ -84,25 +87,30 @@ def test_stores_under_7_2_kb_per_transition(breakout_run):
     assert buffer.bytes_per_item >= 84 * 84
 
 
-def test_bad_input_and_memory_warning(breakout_run):
+def test_bad_input_is_refused(breakout_run):
     buffer, _ = breakout_run
     with pytest.raises(ValueError, match="batch_size must be 1"):
         FrameStackReplayBuffer(buffer.data_spec, batch_size=2)
-    # One memory check for every buffer: rlbook.replay's, run before allocating.
-    from rlbook import frame_replay, replay
 
-    assert frame_replay.check_fits_in_memory is replay.check_fits_in_memory
-    too_big = buffer.bytes_per_item * 10**9
-    with pytest.warns(RuntimeWarning, match="the frame replay buffer needs"):
-        assert frame_replay.check_fits_in_memory(too_big, "frame replay buffer") is False
+
+def test_building_a_buffer_larger_than_free_memory_warns(breakout_run, monkeypatch):
+    import psutil
+
+    buffer, _ = breakout_run
+    # Pretend 1 MB is free: 1,000 transitions (about 7 MB) no longer fit.
+    real = psutil.virtual_memory()
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: real._replace(available=2**20))
+    with pytest.warns(RuntimeWarning, match=r"the frame replay buffer needs 0\.01 GiB but only "
+                                            r"0\.00 GiB of RAM is free; lower its capacity"):
+        FrameStackReplayBuffer(buffer.data_spec, max_length=1_000)
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32])
 def test_packed_stacks_match_numpy_moveaxis(dtype):
     """The uint32 packing (uint8) and the transpose (other dtypes) both put frame k at index k."""
-    import tensorflow as tf
-
     from rlbook.frame_replay import _pack_bytes
+
+    import tensorflow as tf
 
     frames = np.random.default_rng(1).integers(0, 256, (3, 2, 4, 5, 6)).astype(dtype)
     want = np.moveaxis(frames, -3, -1)
@@ -122,46 +130,6 @@ def test_packed_stacks_match_numpy_moveaxis(dtype):
     assert spec.shape == rebuilt.shape[2:]
 
 
-def _compiler_present():
-    import os
-    import shutil
-
-    return shutil.which(os.environ.get("CXX") or "g++") is not None
-
-
-@pytest.mark.skipif(not _compiler_present(), reason="no C++ compiler to build the op")
-def test_compiled_op_and_pure_tf_sample_the_same_bytes(breakout_run):
-    """Every sampleable item, as pairs (num_steps=2), through both paths."""
-    import tensorflow as tf
-
-    buffer, seen = breakout_run
-    assert buffer._stack_frames_op() is not None, "g++ is here, so the op should build"
-    lowest = len(seen) - 150 + 3
-    ids = tf.constant([[i, i + 1] for i in range(lowest, len(seen) - 1)], tf.int64)
-    compiled = buffer._stacks(ids).numpy()
-    buffer._compiled_op = False
-    try:
-        pure = buffer._stacks(ids).numpy()
-    finally:
-        buffer._compiled_op = True
-    assert compiled.shape == pure.shape == (len(seen) - 1 - lowest, 2, 84, 84, 4)
-    np.testing.assert_array_equal(compiled, pure)
-
-
-@pytest.mark.skipif(not _compiler_present(), reason="no C++ compiler to build the op")
-def test_compiled_op_rejects_frame_ids_outside_the_buffer(breakout_run):
-    import tensorflow as tf
-
-    from rlbook.frame_replay_op import stack_frames_op
-
-    buffer, _ = breakout_run
-    op = stack_frames_op()
-    with pytest.raises(tf.errors.InvalidArgumentError, match=r"= 150 is outside \[0, 150\)"):
-        op(buffer._frames.handle, tf.constant([[0, 1, 2, 150]], tf.int64))
-    with pytest.raises((tf.errors.InvalidArgumentError, ValueError), match="4"):
-        op(buffer._frames.handle, tf.constant([[0, 1, 2]], tf.int64))
-
-
 def test_add_batch_never_reads_the_whole_frames_variable(breakout_run):
     """A slice-assign reads the variable, and each such read copies all frames."""
     import tensorflow as tf
@@ -171,58 +139,3 @@ def test_add_batch_never_reads_the_whole_frames_variable(breakout_run):
     graph = tf.function(buffer.add_batch).get_concrete_function(item).graph
     handle = next(inner for outer, inner in graph.captures if outer is buffer._frames.handle)
     assert {op.type for op in handle.consumers()} == {"ResourceScatterUpdate"}
-
-
-FALLBACK_SCRIPT = """
-import numpy as np
-import rlbook
-import tensorflow as tf
-from tf_agents.specs import tensor_spec
-from tf_agents.trajectories import trajectory
-
-from rlbook.frame_replay import FrameStackReplayBuffer
-
-spec = trajectory.Trajectory(
-    step_type=tf.TensorSpec([], tf.int32), observation=tf.TensorSpec([6, 5, 4], tf.uint8),
-    action=tf.TensorSpec([], tf.int64), policy_info=(), next_step_type=tf.TensorSpec([], tf.int32),
-    reward=tf.TensorSpec([], tf.float32), discount=tf.TensorSpec([], tf.float32))
-buffer = FrameStackReplayBuffer(spec, max_length=8)
-frames = (np.arange(10 * 30) % 251).astype(np.uint8).reshape(10, 6, 5)
-for t in range(10):
-    item = tensor_spec.zero_spec_nest(spec, outer_dims=(1,))
-    stack = np.stack([frames[max(t - k, 0)] for k in (3, 2, 1, 0)], -1)
-    item = item._replace(step_type=tf.constant([0 if t == 0 else 1]),
-                         observation=tf.constant(stack[None]))
-    buffer.add_batch(item)
-ids = tf.constant([[5, 6], [8, 9]], tf.int64)
-got = buffer._stacks(ids).numpy()
-want = np.stack([[np.stack([frames[i - 3 + k] for k in range(4)], -1) for i in row]
-                 for row in ids.numpy()])
-np.testing.assert_array_equal(got, want)
-print("op loaded:", buffer._stack_frames_op() is not None)
-"""
-
-
-@pytest.mark.parametrize("setting", ["missing compiler", "RLBOOK_FRAME_OP=0"])
-def test_pure_tf_path_takes_over_without_the_op(tmp_path, setting):
-    """A real process with no usable compiler (or the op switched off) still samples."""
-    import os
-    import subprocess
-    import sys
-
-    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
-    if setting == "missing compiler":
-        env["CXX"] = str(tmp_path / "no-such-g++")
-    else:
-        env["RLBOOK_FRAME_OP"] = "0"
-    done = subprocess.run([sys.executable, "-c", FALLBACK_SCRIPT], env=env, capture_output=True,
-                          text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
-    notes = [line for line in done.stdout.splitlines() if line.startswith("rlbook:")]
-    if setting == "missing compiler":
-        assert notes == [f"rlbook: frame replay sampling uses the pure-TF path (no C++ compiler "
-                         f"{env['CXX']!r} (set CXX, or install g++))"]
-    else:
-        assert notes == []
-    assert "op loaded: False" in done.stdout
-    assert not list((tmp_path / "cache").rglob("*.so")), "nothing should have been built"

@@ -6,10 +6,10 @@ import re
 import subprocess
 import time
 
+from rlbook import gallery
+
 import nbformat
 import pytest
-
-from rlbook import gallery
 
 CHAPTER = "01_gym_and_policies"
 

@@ -2,11 +2,12 @@
 
 import shutil
 
+from rlbook import launch
+
 import nbformat
 import pytest
 
 from conftest import source_notebooks, student_notebook
-from rlbook import launch
 
 
 def test_every_notebook_has_current_badges_and_launch_block(root):

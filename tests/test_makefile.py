@@ -76,3 +76,14 @@ def test_all_finds_one_interpreter_per_version(root):
                                capture_output=True, text=True).stdout for line in
                 result.stdout.split()]
     assert len(versions) == len(set(versions)) >= 1
+
+
+def test_test_fast_leaves_out_the_slow_and_notebook_tests(root):
+    dry = subprocess.run(["make", "-n", "test-fast"], cwd=root, capture_output=True, text=True)
+    assert dry.returncode == 0, dry.stderr
+    assert '-m pytest -m "not slow and not notebook"' in dry.stdout
+    import tomllib
+
+    markers = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["pytest"][
+        "ini_options"]["markers"]
+    assert {line.split(":")[0] for line in markers} == {"slow", "notebook"}

@@ -6,10 +6,11 @@ The source must pass every graded test; its blank student version must pass none
 import os
 import re
 
+from rlbook.grading.validate import validate
+
 import pytest
 
 from conftest import source_notebooks, student_notebook
-from rlbook.grading.validate import validate
 
 SOURCES = source_notebooks()
 _REPORTS = {}
@@ -104,8 +105,8 @@ def test_every_widget_output_carries_a_picture(source):
     shown = [data for data in shown if not _is_progress_bar(data, widget_state)]
     without = [data.get("text/plain", "")[:80] for data in shown if "image/png" not in data]
     assert without == [], f"widgets displayed with no PNG fallback: {without}"
-    # Live curves (rlbook.widgets.live) are pictures updated in place, not widgets.
-    uses_widgets = any(re.search(r"rlbook\.widgets\.(?!live\b|display\b)\w+", cell.source)
+    # Live curves (rlbook.live) are pictures updated in place, not widgets.
+    uses_widgets = any(re.search(r"rlbook\.widgets\.(?!display\b)\w+", cell.source)
                        for cell in notebook.cells)
     assert bool(shown) == uses_widgets, "a cell imports rlbook.widgets but shows no widget"
 

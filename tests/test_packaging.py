@@ -60,9 +60,16 @@ def test_lock_keeps_the_stack_constraints(root):
     assert int(pins["numpy"].split(".")[0]) >= 2, "the workbook runs on NumPy 2 (rlbook.compat)"
     assert pins["gym"] == "0.23.0" and metadata.version("tf-agents") == "0.19.0"
     assert pins["pygame"] != "2.1.3", "pygame 2.1.3 has no wheel after Python 3.11"
+
+
+def test_tf_agents_is_installed_only_without_its_pins(root):
     assert "tf-agents==0.19.0" in (root / "requirements-nodeps.in").read_text()
-    asked = [line.split("#")[0].strip() for line in (root / "requirements.in").read_text().splitlines()]
-    assert not any(line.startswith("tf-agents") for line in asked), "tf-agents goes in --no-deps"
+    asked = [line.split("#")[0].strip()
+             for line in (root / "requirements.in").read_text().splitlines()]
+    locked = lock_lines(root / "requirements.lock")
+    for where, lines in (("requirements.in", asked), ("requirements.lock", locked)):
+        assert not any(line.startswith("tf-agents") for line in lines), \
+            f"tf-agents goes in requirements-nodeps.in (--no-deps), not in {where}"
 
 
 def test_lock_covers_every_supported_python(root):
@@ -77,27 +84,6 @@ def test_lock_covers_every_supported_python(root):
                if ";" in line]
     assert all(re.fullmatch(r' python_version == "3\.1[123]"', m) for m in markers), markers
 
-
-def test_environment_yml_installs_the_lock(root):
-    text = (root / "environment.yml").read_text()
-    assert re.search(r"^\s*- python=3\.1[123]\s*$", text, re.M)
-    assert "-r requirements.lock" in text and "-e ." in text
-
-
-def test_binder_installs_the_same_pins_and_tf_agents_without_its_own(root):
-    binder = lock_lines(root / "binder/requirements.txt")
-    assert binder == lock_lines(root / "requirements.lock"), \
-        "binder/requirements.txt must equal requirements.lock: run `make lock`"
-    assert (root / "binder/runtime.txt").read_text().strip() == "python-3.11"
-    post_build = (root / "binder/postBuild").read_text()
-    assert "pip install --no-deps -r requirements-nodeps.in" in post_build
-    assert "requirements-nodeps.in" in (root / "environment.yml").read_text()
-    assert "--requirement requirements-nodeps.in" in (root / "scripts/setup-venv").read_text()
-    # tf-agents is never resolved with its dependencies.
-    assert not any(line.startswith("tf-agents") for line in lock_lines(root / "requirements.lock"))
-
-
-# --- Binder, environment.yml and the lock agree pin for pin -------------------
 
 def pins_of(path, seen=()):
     """name -> version for every `name==version` line, following `-r file` includes."""
@@ -114,13 +100,32 @@ def pins_of(path, seen=()):
     return pins
 
 
-def test_environment_yml_and_lock_agree_pin_for_pin(root):
+# Each way in: where its pins come from, and the file that installs tf-agents and rlbook.
+INSTALLERS = {
+    "make setup": ("requirements.lock", "scripts/setup-venv"),
+    "binder": ("binder/requirements.txt", "binder/postBuild"),
+    "conda": ("environment.yml", "environment.yml"),
+}
+
+
+@pytest.mark.parametrize("installer", INSTALLERS)
+def test_every_installer_installs_the_lock_then_tf_agents_without_its_pins(root, installer):
+    pins_file, script = (root / path for path in INSTALLERS[installer])
     lock = pins_of(root / "requirements.lock")
-    conda = pins_of(root / "environment.yml")
     assert len(lock) > 100
-    assert conda == lock, "environment.yml must install requirements.lock and pin nothing else"
+    assert pins_of(pins_file) == lock, f"{pins_file.name} must pin exactly requirements.lock " \
+                                       "(`make lock` rewrites binder/requirements.txt)"
+    text = script.read_text()
+    # conda's pip section cannot say --no-deps, so environment.yml tells the user to.
+    assert re.search(r"--no-deps (-r|--requirement) requirements-nodeps\.in", text), script
+    assert re.search(r"(--editable|-e) \.$", text, re.M), f"{script} should install rlbook"
+
+
+def test_binder_runs_python_3_11_from_binder_alone(root):
+    assert (root / "binder/runtime.txt").read_text().strip() == "python-3.11"
     # repo2docker reads only binder/ when it exists: no stray config beside it.
     assert not (root / "binder/environment.yml").exists()
+    assert re.search(r"^\s*- python=3\.1[123]\s*$", (root / "environment.yml").read_text(), re.M)
 
 
 def test_binder_postbuild_installs_rlbook_and_names_real_extensions(root, venv_bin):
@@ -132,7 +137,6 @@ def test_binder_postbuild_installs_rlbook_and_names_real_extensions(root, venv_b
     assert os.access(script, os.X_OK), "chmod +x binder/postBuild"
     assert text.startswith("#!/usr/bin/env bash\n")
     assert re.search(r"^set -e", text, re.M), "postBuild must stop at the first failing command"
-    assert re.search(r"pip install --no-deps --editable \.$", text, re.M)
     # Every nbgrader extension it switches must exist in the nbgrader we lock.
     plugins = re.findall(r"@jupyter/nbgrader:([\w-]+)", text)
     plugins += re.findall(r"disable --level=sys_prefix \"@jupyter/nbgrader:\$plugin\"", text) and \

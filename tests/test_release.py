@@ -3,9 +3,9 @@
 import json
 import shutil
 
-import pytest
-
 from rlbook.grading import release
+
+import pytest
 
 
 def test_committed_student_notebooks_are_in_sync(root):
@@ -42,7 +42,8 @@ def test_check_detects_an_edit_and_release_repairs_it(scratch_course):
     notebook["cells"][0]["source"] = "# edited by hand\n"
     student.write_text(json.dumps(notebook))
     problems = release.check_release(scratch_course)
-    assert problems == [f"notebooks/{student.relative_to(scratch_course / 'notebooks')} differs from its source"]
+    changed = student.relative_to(scratch_course / "notebooks")
+    assert problems == [f"notebooks/{changed} differs from its source"]
     release.release(scratch_course)
     assert release.check_release(scratch_course) == []
 

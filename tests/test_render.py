@@ -1,8 +1,8 @@
+from rlbook import render
+
 import matplotlib
 import numpy as np
 import pytest
-
-from rlbook import render
 
 matplotlib.use("Agg")
 

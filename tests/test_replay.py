@@ -2,12 +2,17 @@
 
 import warnings
 
+from rlbook.replay import (
+    Batch,
+    PrioritizedReplayBuffer,
+    ReplayBuffer,
+    SumTree,
+    check_fits_in_memory,
+)
+
 import numpy as np
 import psutil
 import pytest
-
-from rlbook.replay import (Batch, PrioritizedReplayBuffer, ReplayBuffer, SumTree,
-                           check_fits_in_memory)
 
 
 def fill(buffer, n, start=0):
@@ -84,13 +89,13 @@ def test_sampling_more_than_stored_says_how_many_are_there():
     fill(buffer, 3)
     with pytest.raises(ValueError, match="cannot sample 4 experiences: the buffer holds only 3"):
         buffer.sample(4)
-    with pytest.raises(ValueError, match="batch_size should be positive, got: 0"):
+    with pytest.raises(ValueError, match="batch_size should be a positive integer, got: 0"):
         buffer.sample(0)
 
 
 @pytest.mark.parametrize("capacity, error, message", [
-    (0, ValueError, "capacity should be positive, got: 0"),
-    (-3, ValueError, "capacity should be positive, got: -3"),
+    (0, ValueError, "capacity should be a positive integer, got: 0"),
+    (-3, ValueError, "capacity should be a positive integer, got: -3"),
     (2.5, TypeError, "capacity should be a positive integer, got: 2.5"),
 ])
 def test_bad_capacity_is_refused(capacity, error, message):

@@ -1,10 +1,10 @@
 """Videos are decoded back and counted: the mp4 must be playable, not just present."""
 
+from rlbook import envs, video
+
 import imageio
 import numpy as np
 import pytest
-
-from rlbook import envs, video
 
 
 def decode(path):
@@ -40,7 +40,7 @@ def test_gif_fallback(tmp_path):
     for _ in range(8):
         env.step(1)
         frames.append(env.render(mode="rgb_array"))
-    distinct = 1 + sum(not np.array_equal(a, b) for a, b in zip(frames, frames[1:]))
+    distinct = 1 + sum(not np.array_equal(a, b) for a, b in zip(frames, frames[1:], strict=False))
     assert len(decode(clip.path)) == distinct
     assert clip._repr_html_().startswith('<img src="data:image/gif;base64,')
 

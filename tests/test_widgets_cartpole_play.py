@@ -2,12 +2,12 @@
 
 import base64
 
-import numpy as np
-import pytest
-
 from rlbook import envs
 from rlbook.widgets.cartpole_play import CartPolePlay, frame_png
 from rlbook.widgets.display import WIDGET_MIME, bundle
+
+import numpy as np
+import pytest
 
 # CartPole-v1 after reset(seed=42), from the syllabus.
 FIRST_OBSERVATION = [0.0273956, -0.00611216, 0.03585979, 0.0197368]
@@ -71,6 +71,10 @@ def test_the_same_seed_replays_the_same_game():
             game.left.click()
     np.testing.assert_array_equal(a.observation, b.observation)
     assert bytes(a.image.value) == bytes(b.image.value)
+    other = CartPolePlay(seed=8)
+    for _ in range(5):
+        other.left.click()
+    assert not np.array_equal(a.observation, other.observation)
 
 
 def test_display_bundle_has_the_widget_and_the_first_frame(game):

@@ -6,10 +6,10 @@ import ipywidgets
 import matplotlib
 
 matplotlib.use("Agg")
+from rlbook.widgets.display import WIDGET_MIME, bundle  # noqa: E402
+
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
-
-from rlbook.widgets.display import WIDGET_MIME, bundle  # noqa: E402
 
 
 def test_bundle_holds_the_widget_view_and_a_png_of_the_figure():

@@ -4,6 +4,11 @@ import json
 import subprocess
 import sys
 
+from rlbook.exploration import epsilon_curve, epsilon_schedule
+from rlbook.widgets.display import WIDGET_MIME
+from rlbook.widgets.epsilon import EpsilonExplorer, epsilon_explorer
+from rlbook.widgets.sweeps import DATA_PATH, SweepExplorer, load_sweep
+
 import numpy as np
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
@@ -11,9 +16,6 @@ from IPython.display import display
 from IPython.utils.capture import capture_output
 
 from conftest import ROOT
-from rlbook.widgets.display import WIDGET_MIME
-from rlbook.widgets.epsilon import EpsilonExplorer, epsilon_curve, epsilon_explorer
-from rlbook.widgets.sweeps import DATA_PATH, SweepExplorer, load_sweep
 
 SHELL = InteractiveShell.instance()
 
@@ -28,8 +30,6 @@ def displayed(obj):
 # --- epsilon schedule -------------------------------------------------------------------
 
 def test_the_default_explorer_draws_the_trainers_schedule():
-    from rlbook.dqn import epsilon_schedule
-
     explorer = epsilon_explorer()
     expected = [epsilon_schedule(e, 500, 0.01) for e in range(600)]
     assert np.allclose(explorer.line.get_ydata(), expected)
@@ -67,17 +67,22 @@ def test_the_explorer_displays_its_widget_with_a_picture_fallback():
     assert "image/png" in bundle and f"{explorer.fraction:.3f}" in bundle["text/plain"]
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(kind="cosine"), "kind should be one of"),
-    (dict(epsilon_min=0.0), "epsilon_min should be in"),
-    (dict(decay_episodes=0), "decay_episodes should be a positive integer"),
-    (dict(n_episodes=2.5), "n_episodes should be a positive integer"),
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(kind="cosine"), ValueError, "kind should be one of 'linear', 'exponential'"),
+    (dict(epsilon_min=0.0), ValueError, r"epsilon_min should be in \(0, 1\], got: 0.0"),
+    (dict(decay_episodes=0), ValueError, "decay_episodes should be a positive integer, got: 0"),
+    (dict(n_episodes=2.5), TypeError, "n_episodes should be a positive integer, got: 2.5"),
 ])
-def test_bad_schedule_arguments_say_what_is_wrong(kwargs, message):
-    with pytest.raises(ValueError, match=message):
-        epsilon_curve(**kwargs)
-    with pytest.raises(ValueError, match=message):
+def test_bad_schedule_arguments_say_what_is_wrong(kwargs, error, message):
+    with pytest.raises(error, match=message):
         EpsilonExplorer(**kwargs)
+
+
+def test_the_shared_schedule_checks_its_own_arguments():
+    with pytest.raises(ValueError, match="decay_steps should be positive, got: 0"):
+        epsilon_curve(10, 0)
+    with pytest.raises(TypeError, match="num_steps should be a positive integer, got: 2.5"):
+        epsilon_curve(2.5, 100)
 
 
 # --- recorded buffer-size / learning-rate sweep ------------------------------------------
@@ -86,8 +91,8 @@ def test_the_shipped_sweep_covers_its_grid_with_its_config():
     data = json.loads(DATA_PATH.read_text())
     n_settings = len(data["buffer_capacities"]) * len(data["learning_rates"])
     assert len(data["runs"]) == n_settings * len(data["seeds"])
-    assert data["config"]["n_episodes"] == len(data["runs"][0]["returns"])
-    for key in ("rlbook_version", "date", "machine", "wall_s"):
+    assert data["config"]["num_episodes"] == len(data["runs"][0]["returns"])
+    for key in ("rlbook_version", "date", "machine", "seconds"):
         assert data[key], f"the sweep should record its {key}"
 
 
@@ -123,12 +128,17 @@ def test_a_missing_sweep_file_says_how_to_record_it(tmp_path):
 
 def test_the_recorder_writes_what_the_explorer_reads(tmp_path):
     out = tmp_path / "sweep.json"
-    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "record_dqn_sweep.py"),
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "record_dqn_sweep.py"),
                     "--seeds", "3", "--buffers", "100", "--learning-rates", "0.01",
                     "--episodes", "52", "--out", str(out)],
                    check=True, capture_output=True, timeout=300)
     data = load_sweep(out)
-    assert data["config"]["n_episodes"] == 52 and data["seeds"] == [3]
+    assert data["config"]["num_episodes"] == 52 and data["seeds"] == [3]
+    # The recorded config is train_dqn's own: every key is one of its arguments.
+    import inspect
+
+    from rlbook.dqn import train_dqn
+    assert set(data["config"]) <= set(inspect.signature(train_dqn).parameters)
     explorer = SweepExplorer(out)
     assert len(explorer.raw_line.get_ydata()) == 52
     assert explorer.grey_lines == []

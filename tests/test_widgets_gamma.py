@@ -3,11 +3,11 @@
 import base64
 import re
 
-import numpy as np
-import pytest
-
 from rlbook.widgets.display import WIDGET_MIME, bundle
 from rlbook.widgets.gamma import GammaExplorer, _q_value_iteration, policy_flips
+
+import numpy as np
+import pytest
 
 # The syllabus reference: 50 sweeps of Q-value iteration from Q = 0.
 REFERENCE = {

@@ -8,9 +8,9 @@ why a policy has to react to the angle *and* its velocity.
 import html
 import io
 
-import numpy as np
-
 from rlbook.widgets.display import show
+
+import numpy as np
 
 LEFT, RIGHT = 0, 1
 OBSERVATION_NAMES = ("x", "v", "angle", "angular velocity")
@@ -39,9 +39,9 @@ class CartPolePlay:
     """
 
     def __init__(self, env_id="CartPole-v1", seed=42):
-        import ipywidgets
-
         from rlbook import envs
+
+        import ipywidgets
 
         if not isinstance(env_id, str) or not env_id.startswith("CartPole"):
             raise ValueError(f"CartPolePlay plays CartPole only ('CartPole-v1' or "
@@ -96,7 +96,7 @@ class CartPolePlay:
 
     def progress_text(self):
         values = ", ".join(f"{name} {value:+.3f}"
-                           for name, value in zip(OBSERVATION_NAMES, self.observation))
+                           for name, value in zip(OBSERVATION_NAMES, self.observation, strict=True))
         return f"step {self.steps} · return {self.total_return:g} · {values}"
 
     def status_text(self):

@@ -1,7 +1,8 @@
 """Epsilon-schedule explorer: how much of a DQN run is spent acting at random.
 
 The book's schedule is linear, ``epsilon = max(1 - episode / 500, 0.01)``
-(``rlbook.dqn.epsilon_schedule``). The explorer draws it, or an exponential
+(``rlbook.exploration.epsilon_schedule``, which ``rlbook.dqn`` trains with).
+The explorer draws it, or an exponential
 decay that reaches the same floor at the same episode, and prints the
 fraction of actions an epsilon-greedy agent draws at random over the run.
 
@@ -11,46 +12,18 @@ fraction of actions an epsilon-greedy agent draws at random over the run.
 
 import html
 
-import numpy as np
-
+from rlbook.checks import check_int
+from rlbook.exploration import KINDS, epsilon_curve, random_action_fraction
 from rlbook.widgets.display import show
 
-KINDS = ("linear", "exponential")
+import numpy as np
 
 
-def epsilon_curve(n_episodes=600, decay_episodes=500, epsilon_min=0.01, kind="linear"):
-    """Epsilon for episodes ``0 .. n_episodes - 1``, as a float array.
-
-    linear: ``max(1 - episode / decay_episodes, epsilon_min)``, the book's.
-    exponential: ``max(epsilon_min ** (episode / decay_episodes), epsilon_min)``,
-        which starts at 1 and reaches the floor at ``decay_episodes`` too, but
-        drops fast early and crawls near the end.
-    """
-    for name, value in (("n_episodes", n_episodes), ("decay_episodes", decay_episodes)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} should be a positive integer, got: {value!r}")
-    if not 0 < epsilon_min <= 1:
-        raise ValueError(f"epsilon_min should be in (0, 1], got: {epsilon_min!r}")
-    if kind not in KINDS:
-        raise ValueError(f"kind should be one of {KINDS}, got: {kind!r}")
-    progress = np.arange(n_episodes) / decay_episodes
-    if kind == "linear":
-        decayed = 1.0 - progress
-    else:
-        decayed = float(epsilon_min) ** progress
-    return np.maximum(decayed, float(epsilon_min))
-
-
-def random_action_fraction(epsilons):
-    """Expected share of actions drawn at random: the mean epsilon.
-
-    Exact when every episode lasts as long; in CartPole later episodes are
-    longer (and more greedy), so the real share of steps is a bit lower.
-    """
-    epsilons = np.asarray(epsilons, dtype=np.float64)
-    if epsilons.ndim != 1 or len(epsilons) == 0:
-        raise ValueError(f"epsilons should be a non-empty 1-D array, got shape {epsilons.shape}")
-    return float(epsilons.mean())
+def _curve(n_episodes, decay_episodes, epsilon_min, kind):
+    # The shared schedule, checked under the names the explorer's sliders use.
+    check_int("n_episodes", n_episodes)
+    check_int("decay_episodes", decay_episodes)
+    return epsilon_curve(n_episodes, decay_episodes, epsilon_min, kind)
 
 
 class EpsilonExplorer:
@@ -67,7 +40,7 @@ class EpsilonExplorer:
         import ipywidgets as w
         from matplotlib.figure import Figure
 
-        epsilon_curve(n_episodes, decay_episodes, epsilon_min, kind)  # checks the arguments
+        _curve(n_episodes, decay_episodes, epsilon_min, kind)  # checks the arguments
         style = {"description_width": "150px"}
         layout = w.Layout(width="480px")
         self.controls = {
@@ -109,7 +82,7 @@ class EpsilonExplorer:
     def update(self):
         """Recompute the curve and the fraction from the controls and redraw."""
         params = self.params()
-        epsilons = epsilon_curve(**params)
+        epsilons = _curve(**params)
         self.fraction = random_action_fraction(epsilons)
         episodes = np.arange(len(epsilons))
         self.line.set_data(episodes, epsilons)
@@ -145,4 +118,4 @@ def epsilon_explorer(**params):
     return EpsilonExplorer(**params)
 
 
-__all__ = ["EpsilonExplorer", "epsilon_curve", "epsilon_explorer", "random_action_fraction"]
+__all__ = ["EpsilonExplorer", "epsilon_explorer"]

@@ -13,9 +13,9 @@ graded exercise cannot be answered by importing it from rlbook.
 import html
 from typing import NamedTuple
 
-import numpy as np
-
 from rlbook.widgets.display import figure_png, show
+
+import numpy as np
 
 # The MDP of the book (Bellman, 1957), indexed [s][a][s']; None = impossible.
 _TRANSITION_PROBABILITIES = [
@@ -77,7 +77,7 @@ def policy_flips(solve, low, high, n_grid=40, tolerance=1e-7):
     grid = np.linspace(low, high, n_grid + 1)
     policies = [greedy_policy(solve(g)) for g in grid]
     flips = []
-    for left, right, p_left, p_right in zip(grid, grid[1:], policies, policies[1:]):
+    for left, right, p_left, p_right in zip(grid, grid[1:], policies, policies[1:], strict=False):
         for state in np.flatnonzero(np.array(p_left) != np.array(p_right)):
             a, b = float(left), float(right)
             while b - a > tolerance:
@@ -263,8 +263,8 @@ class GammaExplorer:
                 and np.array_equal(np.asarray(self.rewards, dtype=float),
                                    np.asarray(_REWARDS, dtype=float))
                 and all(_same_row(a, b) for s_a, s_b in zip(self.transition_probabilities,
-                                                            _TRANSITION_PROBABILITIES)
-                        for a, b in zip(s_a, s_b)))
+                                                            _TRANSITION_PROBABILITIES, strict=False)
+                        for a, b in zip(s_a, s_b, strict=False)))
 
     def text(self):
         return (f"gamma = {self.gamma:.3f}: greedy policy {self.policy}; "

@@ -1,7 +1,7 @@
 """Replay-buffer size and learning rate: an explorer over recorded DQN runs.
 
 Training a DQN for every click would take minutes, so the curves were
-recorded once by ``benchmarks/record_dqn_sweep.py`` (``rlbook.dqn.train_dqn``
+recorded once by ``scripts/record_dqn_sweep.py`` (``rlbook.dqn.train_dqn``
 with the book's schedule, one run per setting and seed) into
 ``rlbook/widgets/data/dqn_sweep.json``. The explorer picks one setting,
 draws its curve in colour and the other settings in grey.
@@ -16,18 +16,18 @@ import io
 import json
 from pathlib import Path
 
-import numpy as np
-
 from rlbook.plots import moving_average
 from rlbook.widgets.display import show
 
+import numpy as np
+
 DATA_PATH = Path(__file__).resolve().parent / "data" / "dqn_sweep.json"
-RECORD_COMMAND = "nice -n 10 .venv/bin/python benchmarks/record_dqn_sweep.py"
+RECORD_COMMAND = "nice -n 10 .venv/bin/python scripts/record_dqn_sweep.py"
 FINAL_WINDOW = 50  # "final return": the mean of the last 50 episodes
 
 
 def load_sweep(path=None):
-    """The recorded sweep as a dict (see benchmarks/record_dqn_sweep.py)."""
+    """The recorded sweep as a dict (see scripts/record_dqn_sweep.py)."""
     path = DATA_PATH if path is None else Path(path)
     if not path.is_file():
         raise FileNotFoundError(
@@ -42,7 +42,7 @@ def load_sweep(path=None):
                                "seeds") if key not in data]
     if missing or not data["runs"]:
         raise ValueError(f"{path} lacks {missing or ['runs']}: it was not written by "
-                         f"benchmarks/record_dqn_sweep.py; record it again with "
+                         f"scripts/record_dqn_sweep.py; record it again with "
                          f"`{RECORD_COMMAND}`")
     return data
 
@@ -147,7 +147,7 @@ class SweepExplorer:
                       moving_average(twin["returns"], self.window)[:len(episodes)],
                       color="tab:orange", linestyle="--", linewidth=1.2,
                       label=f"same setting, seed {seed}")
-        cap = self.data["config"].get("max_steps")
+        cap = self.data["config"].get("max_episode_steps")
         if cap:
             axes.axhline(cap, color="gray", linestyle=":", linewidth=1)
         axes.set(xlabel="Episode", ylabel="Return (with exploration)",
@@ -176,12 +176,12 @@ class SweepExplorer:
                       f"one recorded run per setting and seed ({n_seeds} seeds)")
         return (
             f"<b>Mean return of the last {FINAL_WINDOW} episodes: {self.final:.1f}</b>"
-            f" (seed {run['seed']}, {run.get('wall_s', '?')} s to train).<br>"
+            f" (seed {run['seed']}, {run.get('seconds', '?')} s to train).<br>"
             f"These are {seeds_note}, recorded with <code>rlbook.dqn.train_dqn</code> "
             f"(rlbook {html.escape(str(data.get('rlbook_version', '?')))}, {html.escape(date)}):"
-            f" {cfg.get('n_episodes')} episodes, batch {cfg.get('batch_size')}, "
+            f" {cfg.get('num_episodes')} episodes, batch {cfg.get('batch_size')}, "
             f"gamma {cfg.get('gamma')}, epsilon = max(1 - episode / "
-            f"{cfg.get('epsilon_episodes')}, {cfg.get('epsilon_min')}), one gradient step "
+            f"{cfg.get('epsilon_decay_episodes')}, {cfg.get('epsilon_min')}), one gradient step "
             f"per episode after episode {cfg.get('warmup_episodes')}. DQN on CartPole "
             f"changes a lot from seed to seed: read a difference between two curves as an "
             f"anecdote, not a ranking.")

@@ -23,6 +23,8 @@ import math
 import numbers
 import time
 
+from rlbook.checks import check_int, check_number
+
 import numpy as np
 
 
@@ -44,18 +46,11 @@ class LiveCurve:
 
     def __init__(self, title=None, xlabel="Episode", ylabel="Return", target=None,
                  window=None, min_interval=1.0, max_share=0.1, clock=time.monotonic, dpi=72):
-        if isinstance(min_interval, bool) or not isinstance(min_interval, numbers.Real) \
-                or not min_interval >= 0:
-            raise ValueError(f"min_interval should be a number of seconds >= 0, "
-                             f"got: {min_interval!r}")
-        if isinstance(max_share, bool) or not isinstance(max_share, numbers.Real) \
-                or not 0 < max_share <= 1:
-            raise ValueError(f"max_share should be a fraction in (0, 1], got: {max_share!r}")
-        if window is not None and (isinstance(window, bool) or not isinstance(window, int)
-                                   or window < 1):
-            raise ValueError(f"window should be a positive integer or None, got: {window!r}")
+        check_number("min_interval", min_interval, 0)
+        check_number("max_share", max_share, 0, 1, low_open=True)
+        check_int("window", window, none_ok=True)
         if not callable(clock):
-            raise TypeError(f"clock should be a function returning seconds, got {clock!r}")
+            raise TypeError(f"clock should be a function returning seconds, got: {clock!r}")
         self.title, self.xlabel, self.ylabel = title, xlabel, ylabel
         self.target, self.window, self.min_interval = target, window, float(min_interval)
         self.max_share = float(max_share)
@@ -116,9 +111,9 @@ class LiveCurve:
                                          cost * (1 - self.max_share) / self.max_share)
 
     def _render(self):
-        from matplotlib.figure import Figure
-
         from rlbook.plots import moving_average
+
+        from matplotlib.figure import Figure
 
         figure = Figure(figsize=(7, 3.2))
         axes = figure.add_subplot()
@@ -185,5 +180,5 @@ def live_curve(live_plot, **defaults):
         return LiveCurve(**defaults)
     if isinstance(live_plot, LiveCurve):
         return live_plot
-    raise TypeError("live_plot should be True, False or a rlbook.widgets.live.LiveCurve, "
+    raise TypeError("live_plot should be True, False or a rlbook.live.LiveCurve, "
                     f"got {type(live_plot).__name__}")

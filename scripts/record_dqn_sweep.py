@@ -11,8 +11,8 @@ defaults: 600 episodes of at most 200 steps, Dense(32, elu) x2, batch 32,
 gamma 0.95, MSE, epsilon = max(1 - episode / 500, 0.01), one gradient step
 after each episode from episode 50 on, no target network.
 
-    nice -n 10 .venv/bin/python benchmarks/record_dqn_sweep.py
-    nice -n 10 .venv/bin/python benchmarks/record_dqn_sweep.py --seeds 0 \\
+    nice -n 10 .venv/bin/python scripts/record_dqn_sweep.py
+    nice -n 10 .venv/bin/python scripts/record_dqn_sweep.py --seeds 0 \\
         --buffers 2000 --learning-rates 1e-2 --episodes 100 --out /tmp/sweep.json
 """
 
@@ -69,35 +69,37 @@ def main():
         "tensorflow_version": tf.__version__,
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": machine(),
-        "command": " ".join(["benchmarks/record_dqn_sweep.py", *sys.argv[1:]]),
+        "command": " ".join(["scripts/record_dqn_sweep.py", *sys.argv[1:]]),
         "buffer_capacities": args.buffers,
         "learning_rates": args.learning_rates,
         "seeds": args.seeds,
         "config": None,
         "runs": [],
-        "wall_s": None,
+        "seconds": None,
     }
     for seed in args.seeds:
         for capacity in args.buffers:
             for lr in args.learning_rates:
                 t0 = time.perf_counter()
-                result = train_dqn("CartPole-v1", n_episodes=args.episodes, seed=seed,
-                                   buffer_capacity=capacity, learning_rate=lr, progress=False)
+                result = train_dqn("CartPole-v1", num_episodes=args.episodes, seed=seed,
+                                   replay_buffer_capacity=capacity, learning_rate=lr,
+                                   progress=False)
                 wall = time.perf_counter() - t0
                 config = jsonable(result.config)
                 shared = {k: v for k, v in config.items()
-                          if k not in ("buffer_capacity", "learning_rate", "seed", "desc")}
+                          if k not in ("replay_buffer_capacity", "learning_rate", "seed",
+                                       "desc")}
                 if data["config"] is None:
                     data["config"] = shared
                 data["runs"].append({"buffer_capacity": capacity, "learning_rate": lr,
-                                     "seed": seed, "wall_s": round(wall, 1),
+                                     "seed": seed, "seconds": round(wall, 1),
                                      "returns": [int(r) for r in result.returns]})
-                data["wall_s"] = round(time.perf_counter() - started, 1)
+                data["seconds"] = round(time.perf_counter() - started, 1)
                 write(args.out, data)
                 last = result.returns[-50:].mean()
                 print(f"seed {seed} buffer {capacity:>6} lr {lr:g}: mean of the last 50 "
                       f"episodes {last:6.1f}, {wall:5.1f} s", flush=True)
-    print(f"wrote {args.out} ({len(data['runs'])} runs) in {data['wall_s']:.0f} s")
+    print(f"wrote {args.out} ({len(data['runs'])} runs) in {data['seconds']:.0f} s")
 
 
 if __name__ == "__main__":

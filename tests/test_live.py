@@ -1,6 +1,8 @@
-"""rlbook.widgets.live: a throttled learning curve updated in place while training runs."""
+"""rlbook.live: a throttled learning curve updated in place while training runs."""
 
 import base64
+
+from rlbook.live import LiveCurve, live_curve
 
 import nbformat
 import numpy as np
@@ -8,8 +10,6 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 from nbclient import NotebookClient
-
-from rlbook.widgets.live import LiveCurve, live_curve
 
 
 class Clock:
@@ -109,9 +109,9 @@ def test_trainers_refuse_a_bad_live_plot():
     from rlbook.tfagents_train import train_eval
 
     with pytest.raises(TypeError, match="live_plot"):
-        pg.train_reinforce("CartPole-v1", n_iterations=1, live_plot="yes", progress=False)
+        pg.train_reinforce("CartPole-v1", num_iterations=1, live_plot="yes", progress=False)
     with pytest.raises(TypeError, match="live_plot"):
-        train_dqn(n_episodes=1, live_plot="yes", progress=False)
+        train_dqn(num_episodes=1, live_plot="yes", progress=False)
     with pytest.raises(TypeError, match="live_plot"):
         train_eval(None, live_plot=1, progress=False)
 
@@ -120,7 +120,7 @@ def test_train_dqn_feeds_a_shared_curve_one_series_per_run():
     from rlbook.dqn import train_dqn
 
     curve = LiveCurve(min_interval=60.0)
-    runs = {name: train_dqn(n_episodes=4, warmup_episodes=2, max_steps=30, seed=seed,
+    runs = {name: train_dqn(num_episodes=4, warmup_episodes=2, max_episode_steps=30, seed=seed,
                             desc=name, live_plot=curve, progress=False)
             for name, seed in (("A", 0), ("B", 1))}
     for name, result in runs.items():
@@ -163,9 +163,9 @@ def run_in_kernel(*sources):
 def test_train_reinforce_draws_live_in_a_kernel_and_leaves_the_final_curve():
     notebook, seen = run_in_kernel(
         "import rlbook\nfrom rlbook import pg\n"
-        "history = pg.train_reinforce('CartPole-v1', n_iterations=4, n_episodes_per_update=2,"
-        " n_max_steps=30, seed=1, progress=False, live_plot=True)",
-        "print(len(history.mean_returns))")
+        "history = pg.train_reinforce('CartPole-v1', num_iterations=4, num_episodes_per_update=2,"
+        " max_episode_steps=30, seed=1, progress=False, live_plot=True)",
+        "print(len(history.returns))")
     kinds = [kind for kind, _ in seen]
     shown = [content for kind, content in seen if kind == "display_data"
              and "image/png" in content["data"]]
