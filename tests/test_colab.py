@@ -41,8 +41,11 @@ def replica_pins():
 
 def interpreter(version):
     """A working interpreter of that version (pyenv's, not a broken shim)."""
+    # Without PYTHON: `make test PYTHON=...` exports it, and find-python then
+    # names only that one, which would skip the other replica.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHON"}
     found = subprocess.run([str(ROOT / "scripts" / "find-python"), "--all"],
-                           capture_output=True, text=True).stdout.split()
+                           capture_output=True, text=True, env=env).stdout.split()
     for python in found:
         out = subprocess.run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
                              capture_output=True, text=True)
