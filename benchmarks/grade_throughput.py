@@ -21,6 +21,9 @@ notebook's own work and from the noise of a busy machine.
 
 Every timing is printed with the load average (1 minute) before and after
 it: on a shared 2-core machine the load decides more than the code does.
+So each run also reports CPU seconds per submission (this process and every
+process it started and reaped: kernels, sandboxes, workers), which other
+load barely moves; the sandbox's CPU overhead is judged on those.
 
 Run: .venv/bin/python benchmarks/grade_throughput.py [--students 6] [--repeat 1]
          [--startup 0] [--postgres]
@@ -28,6 +31,7 @@ Run: .venv/bin/python benchmarks/grade_throughput.py [--students 6] [--repeat 1]
 
 import argparse
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -76,17 +80,22 @@ def main():
             notebook = corpus.student() if n % 2 == 0 else wrong
             nbformat.write(notebook, str(inbox / f"s{n:02d}_{NOTEBOOK}.ipynb"))
         seconds = {label: [] for label, _ in runs}
+        cpu = {label: [] for label, _ in runs}
         outs = []
         for attempt in range(args.repeat):
             for number, (label, options) in enumerate(runs):
-                load = os.getloadavg()[0]
+                load, used = os.getloadavg()[0], cpu_seconds()
                 run = grade(inbox, ASSIGNMENT, out=scratch / f"run{attempt}-{number}",
                             limits=limits, root=ROOT, echo=quiet, **options)
+                used = cpu_seconds() - used
                 print(f"({attempt + 1}/{args.repeat}) {label:<30} {run.seconds / args.students:6.2f} "
-                      f"s/submission   load {load:.2f} -> {os.getloadavg()[0]:.2f}", flush=True)
+                      f"s/submission  {used / args.students:6.2f} CPU s/submission   "
+                      f"load {load:.2f} -> {os.getloadavg()[0]:.2f}", flush=True)
                 seconds[label].append(run.seconds)
+                cpu[label].append(used)
                 outs.append(run.out)
         results = [(label, statistics.median(times)) for label, times in seconds.items()]
+        cpu = {label: statistics.median(used) for label, used in cpu.items()}
         if args.postgres:
             import pg_server
 
@@ -102,7 +111,14 @@ def main():
                 for out in outs]
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
           f"on {os.cpu_count()} CPUs")
-    return report(args.students, args.repeat, results, all(c == csvs[0] for c in csvs))
+    return report(args.students, args.repeat, results, cpu, all(c == csvs[0] for c in csvs))
+
+
+def cpu_seconds():
+    """User + system CPU of this process and of its reaped descendants."""
+    own, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
+                                                          resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def startup(count):
@@ -127,20 +143,24 @@ def startup(count):
           f"load {load:.2f} -> {os.getloadavg()[0]:.2f}", flush=True)
 
 
-def report(students, repeat, results, same):
+def report(students, repeat, results, cpu, same):
     anchor = results[0][1] / students
     print(f"\n{students} submissions of {ASSIGNMENT}, half right, half partly wrong; "
           f"sqlite unless named; median of {repeat} run(s) each")
-    print(f"{'run':<34} {'s/submission':>12} {'per hour':>9} {'time vs anchor':>15} "
-          f"{'throughput vs anchor':>21}")
+    print(f"{'run':<34} {'s/submission':>12} {'CPU s/sub':>10} {'per hour':>9} "
+          f"{'time vs anchor':>15} {'throughput vs anchor':>21}")
     for label, total in results:
         per = total / students
-        print(f"{label:<34} {per:12.2f} {3600 / per:9.0f} {per / anchor:14.2f}x "
+        used = f"{cpu[label] / students:10.2f}" if label in cpu else f"{'':>10}"
+        print(f"{label:<34} {per:12.2f} {used} {3600 / per:9.0f} {per / anchor:14.2f}x "
               f"{anchor / per:20.2f}x")
+    labels = [label for label, _ in results]
     no_sandbox = results[1][1] / students
     two = results[2][1] / students
     overhead = anchor / no_sandbox - 1
-    print(f"sandbox overhead per submission: {overhead:+.1%} (target: at most +10%)")
+    cpu_overhead = cpu[labels[0]] / cpu[labels[1]] - 1
+    print(f"sandbox overhead per submission: {overhead:+.1%} in wall time, {cpu_overhead:+.1%} "
+          f"in CPU time (target: at most +10%)")
     print(f"--jobs 2 throughput: {anchor / two:.2f}x the anchor's (target: at least 1.6x)")
     print(f"grades.csv and problems.csv identical across runs: {same}")
     return 0 if same else 1
