@@ -29,8 +29,9 @@ def test_make_lab_serves_the_workbook(root, venv_bin, tmp_path):
     ready = (venv / ".ready").read_text().splitlines()[0].split()
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), PYTHON=ready[2])
     log = (tmp_path / "lab.log").open("w")
-    server = subprocess.Popen(["make", "-s", "lab", f"VENV={venv}", f"LAB_ARGS={args}"], cwd=root, env=env,
-                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    server = subprocess.Popen(["make", "-s", "lab", f"VENV={venv}", f"LAB_ARGS={args}"],
+                              cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
+                              start_new_session=True)
     try:
         deadline, listing = time.time() + 90, None
         while time.time() < deadline and server.poll() is None:
