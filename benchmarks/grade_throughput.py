@@ -38,9 +38,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 import rlbook  # noqa: E402,F401  (before TensorFlow, like everywhere else)
+from rlbook.course.grading.grade import Limits, grade  # noqa: E402
+
 import nbformat  # noqa: E402
 from grading_corpus import ASSIGNMENT, NOTEBOOK, Corpus  # noqa: E402
-from rlbook.course.grading.grade import Limits, grade  # noqa: E402
 
 
 def main():
@@ -82,7 +83,8 @@ def main():
                 load = os.getloadavg()[0]
                 run = grade(inbox, ASSIGNMENT, out=scratch / f"run{attempt}-{number}",
                             limits=limits, root=ROOT, echo=quiet, **options)
-                print(f"({attempt + 1}/{args.repeat}) {label:<30} {run.seconds / args.students:6.2f} "
+                per_student = run.seconds / args.students
+                print(f"({attempt + 1}/{args.repeat}) {label:<30} {per_student:6.2f} "
                       f"s/submission   load {load:.2f} -> {os.getloadavg()[0]:.2f}", flush=True)
                 seconds[label].append(run.seconds)
                 outs.append(run.out)

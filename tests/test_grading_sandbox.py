@@ -15,14 +15,14 @@ import tempfile
 import time
 from pathlib import Path
 
-import nbformat
-import psutil
-import pytest
-
 from rlbook.course.grading.sandbox import check
 from rlbook.course.grading.sandbox.execute import execute
 from rlbook.course.grading.sandbox.limits import Limits
 from rlbook.course.grading.sandbox.watchdog import survivors
+
+import nbformat
+import psutil
+import pytest
 
 pytestmark = pytest.mark.skipif(check.problem() is not None,
                                 reason=f"no sandbox here: {check.problem()}")

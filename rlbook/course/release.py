@@ -51,22 +51,27 @@ def _comparable(path):
 def check_release(root=None):
     """Problems that make notebooks/ differ from a fresh release (empty if in sync)."""
     root = find_root(root)
-    problems = []
     with tempfile.TemporaryDirectory(prefix="rlbook-release-") as scratch:
         scratch = Path(scratch)
         shutil.copytree(root / SOURCE_DIR, scratch / SOURCE_DIR)
         shutil.copy(root / CONFIG_FILE, scratch / CONFIG_FILE)
         release(scratch)
-        fresh = {p.relative_to(scratch / RELEASE_DIR): p
-                 for p in (scratch / RELEASE_DIR).rglob("*.ipynb")}
-        committed = {p.relative_to(root / RELEASE_DIR): p
-                     for p in (root / RELEASE_DIR).rglob("*.ipynb")
-                     if ".ipynb_checkpoints" not in p.parts}
-        for rel in sorted(fresh.keys() - committed.keys()):
-            problems.append(f"{RELEASE_DIR}/{rel} is missing")
-        for rel in sorted(committed.keys() - fresh.keys()):
-            problems.append(f"{RELEASE_DIR}/{rel} has no source in {SOURCE_DIR}/")
-        for rel in sorted(fresh.keys() & committed.keys()):
-            if _comparable(fresh[rel]) != _comparable(committed[rel]):
-                problems.append(f"{RELEASE_DIR}/{rel} differs from its source")
+        return differences(scratch / RELEASE_DIR, root / RELEASE_DIR)
+
+
+def differences(fresh_dir, committed_dir):
+    """Problems that make the student notebooks in ``committed_dir`` differ from
+    those nbgrader just generated into ``fresh_dir`` (empty if in sync)."""
+    def notebooks(folder):
+        return {p.relative_to(folder): p for p in Path(folder).rglob("*.ipynb")
+                if ".ipynb_checkpoints" not in p.parts}
+
+    fresh, committed = notebooks(fresh_dir), notebooks(committed_dir)
+    problems = [f"{RELEASE_DIR}/{rel} is missing"
+                for rel in sorted(fresh.keys() - committed.keys())]
+    problems += [f"{RELEASE_DIR}/{rel} has no source in {SOURCE_DIR}/"
+                 for rel in sorted(committed.keys() - fresh.keys())]
+    problems += [f"{RELEASE_DIR}/{rel} differs from its source"
+                 for rel in sorted(fresh.keys() & committed.keys())
+                 if _comparable(fresh[rel]) != _comparable(committed[rel])]
     return problems

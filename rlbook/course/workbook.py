@@ -3,7 +3,8 @@
 Every course tool finds its way around a checkout through these names: the
 root is the nearest folder holding the nbgrader configuration beside the
 instructor sources; sources are ``solutions/<assignment>/*.ipynb``; student
-versions are released into ``notebooks/<assignment>/``.
+versions are released into ``notebooks/<assignment>/``; nbgrader reads its
+settings from ``nbgrader_config.py`` at the root, and so do the course tools.
 """
 
 from pathlib import Path
@@ -29,3 +30,11 @@ def assignments(root):
     """Assignment ids: the folders of solutions/ that hold a notebook."""
     source = Path(root) / SOURCE_DIR
     return sorted(p.name for p in source.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
+
+
+def load_nbgrader_config(root):
+    """The course's nbgrader configuration, loaded from ``root``'s nbgrader_config.py."""
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    return Config(PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config())
