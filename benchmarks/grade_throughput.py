@@ -45,9 +45,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 import rlbook  # noqa: E402,F401  (before TensorFlow, like everywhere else)
+from rlbook.course.grading.grade import Limits, grade  # noqa: E402
+
 import nbformat  # noqa: E402
 from grading_corpus import ASSIGNMENT, NOTEBOOK, Corpus  # noqa: E402
-from rlbook.grading.grade import Limits, grade  # noqa: E402
 
 
 def main():
@@ -93,7 +94,8 @@ def main():
                                 limits=limits, root=ROOT, echo=quiet, **options)
                 used = used()
                 shown = "n/a" if used is None else f"{used / args.students:6.2f}"
-                print(f"({attempt + 1}/{args.repeat}) {label:<30} {run.seconds / args.students:6.2f} "
+                per_student = run.seconds / args.students
+                print(f"({attempt + 1}/{args.repeat}) {label:<30} {per_student:6.2f} "
                       f"s/submission  {shown} CPU s/submission   "
                       f"load {load:.2f} -> {os.getloadavg()[0]:.2f}", flush=True)
                 seconds[label].append(run.seconds)
@@ -147,7 +149,7 @@ def cpu_meter():
 def startup(count):
     """Seconds to start a kernel, run one cell and clean up, with and without
     the sandbox (medians of ``count`` each, interleaved)."""
-    from rlbook.grading.sandbox import execute
+    from rlbook.course.grading.sandbox.execute import execute
 
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell("print('hello')")]

@@ -14,15 +14,23 @@ import sys
 import zipfile
 from pathlib import Path
 
+from rlbook.course.grading import collect, feedback, layout, leaks, preprocessors, restore
+from rlbook.course.grading.grade import Limits, grade
+from rlbook.course.grading.sandbox.watchdog import survivors
+
 import nbformat
 import psutil
 import pytest
-
-from grading_corpus import (ASSIGNMENT, EXERCISES, EXPECTED, FLAGGED, HOSTILE_EXPECTED,
-                            NOTEBOOK, POINTS, Corpus)
-from rlbook.grading import collect, feedback, layout, leaks, restore
-from rlbook.grading.grade import Limits, grade
-from rlbook.grading.sandbox.watchdog import survivors
+from grading_corpus import (
+    ASSIGNMENT,
+    EXERCISES,
+    EXPECTED,
+    FLAGGED,
+    HOSTILE_EXPECTED,
+    NOTEBOOK,
+    POINTS,
+    Corpus,
+)
 
 # Generous for a busy 2-core machine (the slowest chapter-01 cell takes about
 # 7 s there), short enough that the infinite loop costs little.
@@ -119,7 +127,7 @@ def _checkout_state(root):
     hashed = subprocess.run(["git", "hash-object", "--no-filters", "--stdin-paths"], cwd=root,
                             input="\n".join(present) + "\n", capture_output=True, text=True,
                             check=True)
-    return dict(zip(present, hashed.stdout.split())), sorted(set(paths) - set(present))
+    return dict(zip(present, hashed.stdout.split(), strict=True)), sorted(set(paths) - set(present))
 
 
 @pytest.fixture(scope="module")
@@ -237,7 +245,8 @@ def _hidden_snippets(root):
     for cell in source.cells:
         lines = cell.source.splitlines()
         if "### BEGIN HIDDEN TESTS" in lines:
-            inside = lines[lines.index("### BEGIN HIDDEN TESTS"):lines.index("### END HIDDEN TESTS") + 1]
+            begin, end = lines.index("### BEGIN HIDDEN TESTS"), lines.index("### END HIDDEN TESTS")
+            inside = lines[begin:end + 1]
             snippets += [line.strip() for line in inside if len(line.strip()) > 12]
     return snippets
 
@@ -349,7 +358,7 @@ def test_a_loop_that_swallows_interrupts_hits_the_whole_notebook_limit(corpus, r
     result = grade(inbox, ASSIGNMENT, out=tmp_path / "out", root=root,
                    limits=Limits(cell_timeout=10, timeout=40))
     assert result.graded == []
-    assert [p[2:] for p in result.problems] == [
+    assert [(p.status, p.reason) for p in result.problems] == [
         ("not graded", "ran past the whole-notebook limit of 40 s; nothing was graded")]
     assert _children() == []
     assert survivors(result.sandbox_uids) == []
@@ -357,7 +366,7 @@ def test_a_loop_that_swallows_interrupts_hits_the_whole_notebook_limit(corpus, r
 
 @pytest.mark.notebook
 def test_validate_and_the_grader_give_the_same_verdicts(graded, corpus, tmp_path):
-    from rlbook.grading.validate import validate
+    from rlbook.course.grading.validate import validate
 
     # ivan's basic_policy warns on stderr whenever a test calls it.
     path = tmp_path / f"{NOTEBOOK}.ipynb"
@@ -373,7 +382,7 @@ def test_validate_and_the_grader_give_the_same_verdicts(graded, corpus, tmp_path
 
 @pytest.mark.notebook
 def test_no_sandbox_grades_with_a_warning_on_screen_and_in_the_log(corpus, root, tmp_path):
-    from rlbook.grading.grade import NO_SANDBOX_WARNING
+    from rlbook.course.grading.grade import NO_SANDBOX_WARNING
 
     inbox = corpus.write_zip(tmp_path / "one.zip", names={"alice"})
     said = []
@@ -442,7 +451,8 @@ def test_layout_restores_order_and_deleted_cells(corpus):
     del shuffled.cells[ids.index("test_sample_action")]
     # A test moved above its solution would fail without the repair.
     first = ids.index("basic_policy")
-    shuffled.cells[first], shuffled.cells[first + 1] = shuffled.cells[first + 1], shuffled.cells[first]
+    cells = shuffled.cells
+    cells[first], cells[first + 1] = cells[first + 1], cells[first]
     repaired, notes = layout.restore_layout(shuffled, corpus.released)
     assert [c.source for c in repaired.cells] == [c.source for c in student.cells]
     assert "restored deleted cells from the release: test_sample_action" in notes
@@ -450,12 +460,13 @@ def test_layout_restores_order_and_deleted_cells(corpus):
 
 
 def test_hidden_test_failures_are_reported_without_their_code():
-    source = "assert f(1) == 2, 'visible'\n### BEGIN HIDDEN TESTS\nassert f(2) == 41.698\n### END HIDDEN TESTS"
+    source = ("assert f(1) == 2, 'visible'\n### BEGIN HIDDEN TESTS\nassert f(2) == 41.698\n"
+              "### END HIDDEN TESTS")
     cell = nbformat.v4.new_code_cell(source)
     cell.outputs = [nbformat.v4.new_output(
         "error", ename="AssertionError", evalue="41.698",
         traceback=["\x1b[0;32mCell In[3], line 3\x1b[0m", "assert f(2) == 41.698"])]
-    cell, _ = feedback.HideHiddenTests().preprocess_cell(cell, {}, 0)
+    cell, _ = preprocessors.HideHiddenTests().preprocess_cell(cell, {}, 0)
     assert "41.698" not in cell.source + str(cell.outputs)
     assert cell.source.splitlines() == ["assert f(1) == 2, 'visible'", feedback.HIDDEN_NOTE]
     assert cell.outputs[0].evalue == "a hidden test failed"

@@ -5,12 +5,13 @@ what the sandbox is allowed to show."""
 import copy
 import html
 
+from rlbook.course.grading import leaks, probe, restore, tamper
+from rlbook.course.grading.sandbox import paths
+from rlbook.course.grading.sandbox.limits import Limits
+
 import nbformat
 import pytest
-
 from grading_corpus import Corpus
-from rlbook.grading import leaks, probe, restore, tamper
-from rlbook.grading.sandbox import Limits, paths
 
 
 @pytest.fixture(scope="module")
@@ -43,11 +44,13 @@ def test_honest_answers_raise_no_finding(corpus, context):
     ("import sys\nsys.excepthook = print", "changes sys.excepthook (basic_policy, line 2)"),
     ("setattr(np, 'isclose', print)", "changes numpy with setattr() (basic_policy, line 1)"),
     ("np = None", "rebinds `np`, which the tests use (basic_policy, line 1)"),
-    ("import sys\nsys.settrace(print)", "installs a hook with sys.settrace() (basic_policy, line 2)"),
+    ("import sys\nsys.settrace(print)",
+     "installs a hook with sys.settrace() (basic_policy, line 2)"),
     ("ip = get_ipython()\nip.set_custom_exc((Exception,), print)",
      "changes IPython's machinery (IPython shell.set_custom_exc()) (basic_policy, line 2)"),
     ("get_ipython().ast_transformers.append(None)",
-     "changes IPython's machinery (IPython shell.ast_transformers.append()) (basic_policy, line 1)"),
+     "changes IPython's machinery (IPython shell.ast_transformers.append()) "
+     "(basic_policy, line 1)"),
     ("exec('x = 1')", "runs code built at run time (exec()) (basic_policy, line 1)"),
     ("print(In[-1])", "reads IPython's input/output history (`In`) (basic_policy, line 1)"),
     ("import sys\nf = sys._getframe(0)",

@@ -74,7 +74,8 @@ def _files(inbox):
     with zipfile.ZipFile(inbox) as archive:
         for info in sorted(archive.infolist(), key=lambda i: i.filename):
             parts = Path(info.filename).parts
-            if info.is_dir() or any(p in _IGNORED_PARTS for p in parts) or parts[-1].startswith("."):
+            ignored = any(p in _IGNORED_PARTS for p in parts) or parts[-1].startswith(".")
+            if info.is_dir() or ignored:
                 continue
             # Read by name only: nothing is extracted, so no path can escape.
             yield info.filename, (archive.read(info) if info.file_size <= MAX_BYTES else None)
@@ -145,8 +146,9 @@ def collect(inbox, released, roster=None):
         notes = []
         if notebook is None:
             if len(notebooks) > 1:
-                rejected.append(Rejected(student, name, "renamed notebook: expected one of "
-                                         + ", ".join(f"{student}_{n}.ipynb" for n in sorted(notebooks))))
+                expected = ", ".join(f"{student}_{n}.ipynb" for n in sorted(notebooks))
+                rejected.append(Rejected(student, name,
+                                         f"renamed notebook: expected one of {expected}"))
                 continue
             notebook = next(iter(notebooks))
             notes.append(f"renamed notebook graded as {notebook}.ipynb")

@@ -18,36 +18,34 @@ import json
 import re
 
 import nbformat
-from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Unicode
 
-from .restore import instructor_source
+from .. import markers
+from ..kernel_io import plain
 
 MIN_LENGTH = 12        # shorter lines ("pass", "x = 1") are too common to be secrets
 NOTE = "[output removed by the grader: it quoted the instructor's hidden tests]"
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
-BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 
 
 def normalise(text):
-    return _SPACE.sub(" ", html.unescape(_TAG.sub("", _ANSI.sub("", text)))).strip()
+    return _SPACE.sub(" ", html.unescape(_TAG.sub("", plain(text)))).strip()
 
 
-def secret_lines(source, released):
-    """Normalised lines of hidden tests that no released cell contains."""
+def secret_lines(source, released, hidden=None):
+    """Normalised lines of hidden tests that no released cell contains.
+
+    ``hidden``: the hidden-test delimiters (``markers.hidden_tests(config)``;
+    None: nbgrader's defaults).
+    """
+    hidden = hidden or markers.hidden_tests()
     public = {normalise(line) for cell in released.cells for line in cell.source.splitlines()}
-    secrets, inside = set(), False
+    secrets = set()
     for cell in source.cells:
-        for line in cell.source.splitlines():
-            if line.strip() in (BEGIN, END):
-                inside = line.strip() == BEGIN
-                continue
+        for _, line in markers.marked_lines(cell.source, hidden):
             text = normalise(line)
-            if inside and len(text) >= MIN_LENGTH and text not in public:
+            if len(text) >= MIN_LENGTH and text not in public:
                 secrets.add(text)
-        inside = False
     return secrets
 
 
@@ -87,15 +85,3 @@ def scrub(nb, secrets):
             nb.cells[index].outputs[number] = nbformat.v4.new_output(
                 "stream", name="stdout", text=NOTE + "\n")
     return nb
-
-
-class ScrubLeaks(NbGraderPreprocessor):
-    source_dir = Unicode(help="the grading folder's source/").tag(config=True)
-    release_dir = Unicode(help="the grading folder's release/").tag(config=True)
-
-    def preprocess(self, nb, resources):
-        info = resources["nbgrader"]
-        secrets = secret_lines(
-            instructor_source(self.source_dir, info["assignment"], info["notebook"]),
-            instructor_source(self.release_dir, info["assignment"], info["notebook"]))
-        return scrub(nb, secrets), resources

@@ -47,7 +47,7 @@ def remove_tree(path):
     except FileNotFoundError:
         return
     except NotADirectoryError:
-        raise RefusedRemoval(f"{path} is not a folder (a symlink or a file): not deleted")
+        raise RefusedRemoval(f"{path} is not a folder (a symlink or a file): not deleted") from None
     try:
         home = mount_id(top)
         if home is None:

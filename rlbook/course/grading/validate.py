@@ -13,6 +13,8 @@ from pathlib import Path
 
 import nbformat
 
+from ..kernel_io import environment
+
 
 @dataclass
 class ValidationReport:
@@ -55,7 +57,7 @@ def validate(path, timeout=600, kernel_name=None):
     if kernel_name:
         config.Execute.kernel_name = kernel_name
     resources = {"metadata": {"path": str(path.parent)}}
-    with utils.setenv(NBGRADER_VALIDATING="1", NBGRADER_EXECUTION="validate"):
+    with environment(NBGRADER_VALIDATING="1", NBGRADER_EXECUTION="validate"):
         cwd = os.getcwd()
         os.chdir(path.parent)
         try:

@@ -5,8 +5,9 @@ nbgrader's own chain (outputs cleared, locked cells restored by checksum
 from the gradebook) plus ``RestoreTests`` (the instructor's metadata and
 tags). ``score`` runs nbgrader's autograde app on the same submission with
 the execution replaced by the outputs the sandbox run produced
-(``UseExecuted``), then writes feedback. Both run in the grading process,
-the only one that opens the gradebook, so they are called one at a time.
+(``UseExecuted``), then writes feedback. The chains are in preprocessors.py.
+Both steps run in the grading process, the only one that opens the
+gradebook, so they are called one at a time.
 
 Scoring follows nbgrader exactly, as the student's Validate button does: a
 test cell fails when it raises or writes to stderr.
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import executed
+from .preprocessors import sanitize_preprocessors
 
 
 @dataclass
@@ -29,28 +30,6 @@ class Outcome:
     notes: list = field(default_factory=list)
     flags: list = field(default_factory=list)     # evidence of tampering
     run_seconds: float = 0.0                       # of ``seconds``, in the sandbox
-
-
-def sanitize_preprocessors():
-    from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateIds,
-                                        OverwriteCells, OverwriteKernelspec)
-
-    from .restore import RestoreTests
-
-    return [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, RestoreTests,
-            CheckCellMetadata]
-
-
-def graded_preprocessors():
-    """nbgrader's autograde chain, with the sandbox's outputs in place of execution."""
-    from nbconvert.preprocessors import ClearMetadataPreprocessor
-    from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern,
-                                        LimitOutput, SaveAutoGrades)
-
-    from .leaks import ScrubLeaks
-
-    return [executed.UseExecuted, ScrubLeaks, IgnorePattern, ClearMetadataPreprocessor,
-            LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 
 
 def submitted_path(config, assignment, student, notebook):

@@ -14,10 +14,9 @@ import sys
 from pathlib import Path
 
 import nbformat
-from traitlets.config import Config
-from traitlets.config.loader import PyFileConfigLoader
 
-from .release import CONFIG_FILE, SOURCE_DIR
+from ..workbook import SOURCE_DIR, load_nbgrader_config
+from .preprocessors import feedback_preprocessors, graded_preprocessors, sanitize_preprocessors
 from .sandbox.cleanup import remove_tree
 
 MARKER = ".rlbook-grading"
@@ -39,8 +38,7 @@ def nbgrader_config(root, out, db_url=None, executed_dir=None):
     Execution happens in the sandbox, not in nbgrader: ``executed_dir`` is
     where the grader saves each run for nbgrader's autograde to score.
     """
-    config = PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
-    config = Config(config)
+    config = load_nbgrader_config(root)
     course = config.CourseDirectory
     course.root = str(out)
     course.source_directory = "source"
@@ -49,8 +47,6 @@ def nbgrader_config(root, out, db_url=None, executed_dir=None):
     course.autograded_directory = "autograded"
     course.feedback_directory = "feedback"
     course.db_url = db_url or f"sqlite:///{Path(out).resolve() / 'gradebook.db'}"
-    from .autograde import graded_preprocessors, sanitize_preprocessors
-    from .feedback import feedback_preprocessors
     config.Autograde.sanitize_preprocessors = sanitize_preprocessors()
     config.Autograde.autograde_preprocessors = graded_preprocessors()
     config.GenerateFeedback.preprocessors = feedback_preprocessors()
@@ -109,7 +105,8 @@ def generate(config, assignment, roster=None):
             pass
     result = NbGraderAPI(coursedir, config=config).generate_assignment(assignment, force=True)
     if not result["success"]:
-        raise RuntimeError(f"nbgrader generate_assignment failed:\n{result['log']}\n{result.get('error', '')}")
+        raise RuntimeError("nbgrader generate_assignment failed:\n"
+                           f"{result['log']}\n{result.get('error', '')}")
     with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook:
         for student, details in sorted((roster or {}).items()):
             gradebook.update_or_create_student(student, **{k: v for k, v in details.items() if v})

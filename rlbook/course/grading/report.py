@@ -7,7 +7,20 @@ same inbox twice writes the same bytes.
 """
 
 import csv
+from dataclasses import astuple, dataclass
 from pathlib import Path
+
+GRADED, FLAGGED, NOT_GRADED = "graded", "flagged", "not graded"
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One row of problems.csv: a note, a flag or the reason nothing was graded."""
+
+    student: str
+    file: str           # the files the student handed in, comma-separated
+    status: str         # GRADED (a note beside the score), FLAGGED or NOT_GRADED
+    reason: str
 
 
 def _number(value):
@@ -53,13 +66,13 @@ def write_grades(path, assignment, exercises, table, maxima):
                              _number(sum(row[e] for e in exercises)), _number(total_max)])
 
 
-def write_problems(path, rows):
-    """rows: (student, file, status, reason); status: graded, flagged or not graded."""
+def write_problems(path, problems):
+    """problems.csv from ``Problem`` rows, sorted (student, file, status, reason)."""
     with Path(path).open("w", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["student", "file", "status", "reason"])
-        for row in sorted(rows):
-            writer.writerow(row)
+        for problem in sorted(problems):
+            writer.writerow(astuple(problem))
 
 
 def summary_text(exercises, table, maxima, width=40):
@@ -73,8 +86,9 @@ def summary_text(exercises, table, maxima, width=40):
     counts = [sum(lo <= t < hi or (hi == bins[-1][1] and t == hi) for t in totals)
               for lo, hi in bins]
     scale = max(counts) or 1
-    for (lo, hi), count in zip(bins, counts):
-        lines.append(f"  {_number(lo):>4}-{_number(hi):<4} {'#' * round(width * count / scale):<{width}} {count}")
+    for (lo, hi), count in zip(bins, counts, strict=True):
+        bar = "#" * round(width * count / scale)
+        lines.append(f"  {_number(lo):>4}-{_number(hi):<4} {bar:<{width}} {count}")
     lines.append("pass rate (full marks) per exercise:")
     for exercise in exercises:
         passed = sum(row[exercise] >= maxima[exercise] for row in table.values())

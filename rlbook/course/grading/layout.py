@@ -62,7 +62,7 @@ def restore_layout(submitted, released):
         notes.append("restored deleted cells from the release: " + ", ".join(missing))
     if list(kept) != [a for a in anchors if a in kept]:
         notes.append("cells were out of order; restored the released order")
-    by_key = dict(zip(anchors, released.cells))
+    by_key = dict(zip(anchors, released.cells, strict=True))
     edited = [g for g in grade_ids if ("grade", g) in kept
               and utils.is_locked(by_key[("grade", g)])
               and kept[("grade", g)].source != by_key[("grade", g)].source]

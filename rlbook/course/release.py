@@ -13,27 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-SOURCE_DIR = "solutions"
-RELEASE_DIR = "notebooks"
-CONFIG_FILE = "nbgrader_config.py"
-
-
-def find_root(start=None):
-    """The workbook's root: the nearest folder holding nbgrader_config.py."""
-    here = Path(start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / CONFIG_FILE).is_file() and (folder / SOURCE_DIR).is_dir():
-            return folder
-    raise FileNotFoundError(
-        f"no {CONFIG_FILE} with a {SOURCE_DIR}/ folder beside it in {here} or above; "
-        "run this from inside the workbook's checkout"
-    )
-
-
-def assignments(root):
-    """Assignment ids: the folders of solutions/ that hold a notebook."""
-    source = Path(root) / SOURCE_DIR
-    return sorted(p.name for p in source.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
+from .workbook import CONFIG_FILE, RELEASE_DIR, SOURCE_DIR, assignments, find_root
 
 
 def _nbgrader(args, cwd):
@@ -71,22 +51,27 @@ def _comparable(path):
 def check_release(root=None):
     """Problems that make notebooks/ differ from a fresh release (empty if in sync)."""
     root = find_root(root)
-    problems = []
     with tempfile.TemporaryDirectory(prefix="rlbook-release-") as scratch:
         scratch = Path(scratch)
         shutil.copytree(root / SOURCE_DIR, scratch / SOURCE_DIR)
         shutil.copy(root / CONFIG_FILE, scratch / CONFIG_FILE)
         release(scratch)
-        fresh = {p.relative_to(scratch / RELEASE_DIR): p
-                 for p in (scratch / RELEASE_DIR).rglob("*.ipynb")}
-        committed = {p.relative_to(root / RELEASE_DIR): p
-                     for p in (root / RELEASE_DIR).rglob("*.ipynb")
-                     if ".ipynb_checkpoints" not in p.parts}
-        for rel in sorted(fresh.keys() - committed.keys()):
-            problems.append(f"{RELEASE_DIR}/{rel} is missing")
-        for rel in sorted(committed.keys() - fresh.keys()):
-            problems.append(f"{RELEASE_DIR}/{rel} has no source in {SOURCE_DIR}/")
-        for rel in sorted(fresh.keys() & committed.keys()):
-            if _comparable(fresh[rel]) != _comparable(committed[rel]):
-                problems.append(f"{RELEASE_DIR}/{rel} differs from its source")
+        return differences(scratch / RELEASE_DIR, root / RELEASE_DIR)
+
+
+def differences(fresh_dir, committed_dir):
+    """Problems that make the student notebooks in ``committed_dir`` differ from
+    those nbgrader just generated into ``fresh_dir`` (empty if in sync)."""
+    def notebooks(folder):
+        return {p.relative_to(folder): p for p in Path(folder).rglob("*.ipynb")
+                if ".ipynb_checkpoints" not in p.parts}
+
+    fresh, committed = notebooks(fresh_dir), notebooks(committed_dir)
+    problems = [f"{RELEASE_DIR}/{rel} is missing"
+                for rel in sorted(fresh.keys() - committed.keys())]
+    problems += [f"{RELEASE_DIR}/{rel} has no source in {SOURCE_DIR}/"
+                 for rel in sorted(committed.keys() - fresh.keys())]
+    problems += [f"{RELEASE_DIR}/{rel} differs from its source"
+                 for rel in sorted(fresh.keys() & committed.keys())
+                 if _comparable(fresh[rel]) != _comparable(committed[rel])]
     return problems

@@ -21,12 +21,15 @@ from pathlib import Path
 
 import nbformat
 
+from .. import markers
+from ..workbook import find_root
 from . import autograde, collect, course, executed, leaks, report, tamper
 from .probe import Probe, baseline_code
-from .release import find_root
+from .report import FLAGGED, GRADED, NOT_GRADED, Problem
 from .restore import instructor_source
-from .sandbox import Limits, check
+from .sandbox import check
 from .sandbox.execute import execute
+from .sandbox.limits import Limits
 
 __all__ = ["Limits", "GradingResult", "grade"]
 
@@ -38,7 +41,7 @@ NO_SANDBOX_WARNING = ("WARNING: --no-sandbox: student code runs as you, with you
 class GradingResult:
     out: Path
     graded: list = field(default_factory=list)      # autograde.Outcome
-    problems: list = field(default_factory=list)    # (student, file, status, reason)
+    problems: list = field(default_factory=list)    # report.Problem
     summary: str = ""
     seconds: float = 0.0                            # wall time of the autograding
     sandboxed: bool = True
@@ -77,7 +80,7 @@ def grade(inbox, assignment, out=None, roster=None, limits=None, root=None, echo
         for submission in submissions:
             course.submit(out, assignment, submission)
         result = GradingResult(out=out, sandboxed=sandbox)
-        result.problems = [(r.student, r.file, "not graded", r.reason) for r in rejected]
+        result.problems = [Problem(r.student, r.file, NOT_GRADED, r.reason) for r in rejected]
         started = time.monotonic()
         runs = _Grader(config, assignment, limits, jobs, sandbox, echo, result).run(submissions)
         elapsed = time.monotonic() - started
@@ -104,11 +107,12 @@ class _Grader:
             source = instructor_source(self.out / "source", self.assignment, notebook)
             release = instructor_source(self.out / "release", self.assignment, notebook)
             self.contexts[notebook] = (tamper.Context(source, release),
-                                       leaks.secret_lines(source, release))
+                                       leaks.secret_lines(source, release,
+                                                          markers.hidden_tests(self.config)))
         return self.contexts[notebook]
 
     def run(self, submissions):
-        from ..progress import progress
+        from rlbook.progress import progress
 
         by_student = {}
         for submission in submissions:
@@ -226,11 +230,11 @@ class _Grader:
         notes = [n for s in subs for n in s.notes] + outcome.notes
         if outcome.graded:
             result.graded.append(outcome)
-            result.problems += [(student, handed, "graded", note) for note in notes]
-            result.problems += [(student, handed, "flagged", flag) for flag in outcome.flags]
+            result.problems += [Problem(student, handed, GRADED, note) for note in notes]
+            result.problems += [Problem(student, handed, FLAGGED, flag) for flag in outcome.flags]
         else:
             autograde.forget(self.config, self.assignment, student)
-            result.problems.append((student, handed, "not graded", outcome.reason))
+            result.problems.append(Problem(student, handed, NOT_GRADED, outcome.reason))
         status = ("FLAGGED" if outcome.flags else "graded") if outcome.graded \
             else "NOT GRADED: " + outcome.reason
         self.bar.write(f"{student:<20} {outcome.seconds:6.1f} s  {status}")
@@ -275,10 +279,10 @@ def _finish(result, config, assignment, runs, elapsed, jobs, sandbox, echo):
                   f"scoring {o.seconds - o.run_seconds:.1f} s)\n"
                   for o in sorted(result.graded, key=lambda o: o.student))
         + timing + "\n")
-    flagged = len({p[0] for p in result.problems if p[2] == "flagged"})
+    flagged = len({p.student for p in result.problems if p.status == FLAGGED})
     echo(result.summary)
     echo(timing)
-    not_graded = sum(1 for p in result.problems if p[2] == "not graded")
+    not_graded = sum(1 for p in result.problems if p.status == NOT_GRADED)
     echo(f"{not_graded} not graded, {flagged} flagged for review, "
          f"{len(result.problems) - not_graded} notes and flags: {out / 'problems.csv'}")
     echo(f"grades: {out / 'grades.csv'}   feedback: {out / 'feedback'}   "

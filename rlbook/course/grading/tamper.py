@@ -213,7 +213,7 @@ def metadata_findings(submitted, released):
              and (c.metadata.get("nbgrader") or {}).get("grade")
              and not (c.metadata.get("nbgrader") or {}).get("solution")}
     findings = []
-    for index, cell in enumerate(submitted.cells):
+    for cell in submitted.cells:
         original = tests.get(grade_id(cell))
         if original is None:
             continue

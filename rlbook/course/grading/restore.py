@@ -3,7 +3,7 @@
 nbgrader's ``OverwriteCells`` puts back the source of a locked cell whose
 checksum changed, but keeps the student's cell metadata, and nbclient reads
 its tags: a test cell tagged ``skip-execution`` in the submission is not run
-at all and so never fails. ``RestoreTests`` runs after ``OverwriteCells`` in
+at all and so never fails. ``RestoreTests`` (preprocessors.py) runs after ``OverwriteCells`` in
 the sanitising chain and gives every cell the instructor's source knows (by
 grade_id) the instructor's metadata: tags (``skip-execution``,
 ``raises-exception``, ``skip``...), ``deletable``/``editable``, anything else.
@@ -16,8 +16,6 @@ import copy
 from pathlib import Path
 
 import nbformat
-from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Unicode
 
 
 def grade_id(cell):
@@ -27,17 +25,6 @@ def grade_id(cell):
 def instructor_source(source_dir, assignment, notebook):
     path = Path(source_dir) / assignment / f"{notebook}.ipynb"
     return nbformat.read(str(path), as_version=4)
-
-
-class RestoreTests(NbGraderPreprocessor):
-    source_dir = Unicode(help="the grading folder's source/ (instructor notebooks)").tag(
-        config=True)
-
-    def preprocess(self, nb, resources):
-        info = resources["nbgrader"]
-        source = instructor_source(self.source_dir, info["assignment"], info["notebook"])
-        restore_metadata(nb, source)
-        return nb, resources
 
 
 def restore_metadata(nb, source):

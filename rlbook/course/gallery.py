@@ -12,29 +12,27 @@ cell and the error; the other chapters go on.
 
 import html
 import json
-import os
-import re
 import shutil
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from rlbook.config import QUICK_ENV_VAR
-from rlbook.grading.release import CONFIG_FILE, SOURCE_DIR, assignments, find_root
+from rlbook.course import markers
+from rlbook.course.kernel_io import environment, plain
+from rlbook.course.workbook import SOURCE_DIR, assignments, find_root, load_nbgrader_config
+from rlbook.widgets.display import WIDGET_MIME
 
 import nbformat
 
 MODES = {"quick": "1", "full": "0"}
 QUICK_CELL_TIMEOUT = 600   # seconds; a quick-mode cell that runs longer is stuck
-WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 # What a browser can draw without a kernel or a widget manager.
 STATIC_MIMES = ("image/png", "image/jpeg", "image/svg+xml", "text/html")
 INDEX_DATA = "gallery.json"
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 @dataclass
@@ -104,21 +102,6 @@ def check_timeout(timeout):
 
 # ---------------------------------------------------------------- executing
 
-@contextmanager
-def _environment(**values):
-    # The kernel inherits this process's environment when it starts.
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def _error_output(ename, evalue):
     return nbformat.v4.new_output("error", ename=ename, evalue=evalue,
                                   traceback=[f"{ename}: {evalue}"])
@@ -142,7 +125,7 @@ def execute(notebook, workdir, mode="quick", timeout=None, label="", log=None):
     bar = _bar(len(notebook.cells), label)
     index = None
     try:
-        with (_environment(**{QUICK_ENV_VAR: MODES[mode]}),
+        with (environment(**{QUICK_ENV_VAR: MODES[mode]}),
               client.setup_kernel(stdout=log, stderr=log)):
             reply = client.wait_for_reply(client.kc.kernel_info())
             if reply:  # lets the exporter highlight the code as Python
@@ -180,30 +163,15 @@ def _bar(total, label):
 
 # ---------------------------------------------------------------- the student view
 
-def _nbgrader_config(root):
-    from traitlets.config.loader import PyFileConfigLoader
-
-    return PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
-
-
-def _marked_lines(source, begin, end):
-    lines, inside = [], False
-    for line in source.splitlines():
-        if line.strip() == end:
-            inside = False
-        if inside and len(line.strip()) >= 4 and not line.strip().startswith("#"):
-            lines.append(line.strip())
-        if line.strip() == begin:
-            inside = True
-    return lines
-
-
-def _secret_lines(notebook):
+def _secret_lines(notebook, config):
     """Answer and hidden-test lines of the instructor source, to keep out of tracebacks."""
     secret = []
-    for cell in notebook.cells:
-        secret += _marked_lines(cell.source, "### BEGIN SOLUTION", "### END SOLUTION")
-        secret += _marked_lines(cell.source, "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+    for delimiters in (markers.solutions(config), markers.hidden_tests(config)):
+        for cell in notebook.cells:
+            for _, line in markers.marked_lines(cell.source, delimiters):
+                line = line.strip()
+                if len(line) >= 4 and not line.startswith("#"):
+                    secret.append(line)
     return secret
 
 
@@ -213,7 +181,7 @@ def _shorten_revealing_tracebacks(notebook, secret):
         for output in cell.get("outputs", []):
             if output.get("output_type") != "error":
                 continue
-            text = _ANSI.sub("", "\n".join(output.get("traceback", [])))
+            text = plain("\n".join(output.get("traceback", [])))
             if any(line in text for line in secret):
                 output.traceback = [f"{output.ename}: {output.evalue}",
                                     "(traceback not shown: it quotes exercise answers "
@@ -239,8 +207,8 @@ def student_view(notebook, root):
     """The executed notebook as a student would see it: blank answers, no hidden tests."""
     from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
 
-    secret = _secret_lines(notebook)
-    config = _nbgrader_config(root)
+    config = load_nbgrader_config(root)
+    secret = _secret_lines(notebook, config)
     resources = {}
     for preprocessor in (ClearSolutions, ClearHiddenTests):
         notebook, resources = preprocessor(config=config).preprocess(notebook, resources)
