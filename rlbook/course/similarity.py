@@ -34,6 +34,7 @@ import ast
 import base64
 import builtins
 import csv
+import functools
 import hashlib
 import html
 import io
@@ -71,6 +72,7 @@ _FALLBACK = re.compile(r"""
 
 # --- normalising -----------------------------------------------------------------
 
+@functools.lru_cache(maxsize=4096)
 def _string_token(text):
     try:
         value = ast.literal_eval(text)
@@ -82,6 +84,7 @@ def _string_token(text):
     return TEXT
 
 
+@functools.lru_cache(maxsize=4096)
 def _number_token(text):
     try:
         return repr(ast.literal_eval(text))
@@ -265,13 +268,16 @@ class Answer:
                 for h in hashes for i in self.prints.get(h, [])]
 
 
+def _tokens(source, kind):
+    return code_tokens(source) if kind == "code" else word_tokens(source)
+
+
 def answer(source, stub, kind, released):
-    """An Answer for one solution cell, the release's stub and k-grams subtracted."""
-    tokens = code_tokens(source) if kind == "code" else word_tokens(source)
+    """An Answer for one solution cell: ``stub`` is the release's version of
+    the cell as tokens, ``released`` the release's k-grams of this kind."""
+    tokens = _tokens(source, kind)
     texts = [t[0] for t in tokens]
-    stub_texts = [t[0] for t in (code_tokens(stub) if kind == "code" else word_tokens(stub))]
-    return Answer(source, tokens, fingerprints(texts, own_tokens(texts, stub_texts),
-                                               released[kind]))
+    return Answer(source, tokens, fingerprints(texts, own_tokens(texts, stub), released))
 
 
 # --- comparing ---------------------------------------------------------------------
@@ -291,7 +297,6 @@ class Comparison:
     exercises: list
     pairs: list                   # Pair, highest score first; only pairs that share code
     common: set                   # (exercise, fingerprint) ignored as common code
-    seconds: float = 0.0
 
     @property
     def total_pairs(self):
@@ -379,18 +384,18 @@ def read_answers(submissions, released):
     for name, notebook in sorted(released.items()):
         for grade_id, cell in _solution_cells(notebook).items():
             exercise = f"{name}/{grade_id}" if several else grade_id
-            stubs[(name, grade_id)] = (exercise, cell)
+            kind = "code" if cell.cell_type == "code" else "markdown"
+            stubs[(name, grade_id)] = (exercise, kind,
+                                       [t[0] for t in _tokens(cell.source, kind)])
             exercises.append(exercise)
     subtract = _release_kgrams(released)
     answers = defaultdict(dict)
     for submission in submissions:
         for grade_id, cell in _solution_cells(submission.content).items():
-            if (submission.notebook, grade_id) not in stubs:
-                continue
-            exercise, stub = stubs[(submission.notebook, grade_id)]
-            kind = "code" if stub.cell_type == "code" else "markdown"
-            answers[submission.student][exercise] = answer(cell.source, stub.source, kind,
-                                                           subtract)
+            if (submission.notebook, grade_id) in stubs:
+                exercise, kind, stub = stubs[(submission.notebook, grade_id)]
+                answers[submission.student][exercise] = answer(cell.source, stub, kind,
+                                                               subtract[kind])
     return dict(answers), exercises
 
 
@@ -402,7 +407,7 @@ class SimilarityResult:
     comparison: Comparison
     answers: dict
     not_compared: list = field(default_factory=list)     # (student, file, reason)
-    seconds: float = 0.0
+    seconds: dict = field(default_factory=dict)          # stage -> wall seconds
 
 
 def similarity(assignment, inbox, out=None, roster=None, root=None, top=TOP, common=COMMON,
@@ -415,7 +420,13 @@ def similarity(assignment, inbox, out=None, roster=None, root=None, top=TOP, com
         if isinstance(value, bool) or not isinstance(value, int) or value < least:
             raise ValueError(f"{name} should be a whole number of at least {least}, "
                              f"got: {value!r}")
-    started = time.monotonic()
+    clock = [time.monotonic()]
+    seconds = {}
+
+    def lap(stage):
+        clock.append(time.monotonic())
+        seconds[stage] = clock[-1] - clock[-2]
+
     root = find_root(root)
     released = released_notebooks(root, assignment)
     inbox = Path(inbox)
@@ -423,24 +434,25 @@ def similarity(assignment, inbox, out=None, roster=None, root=None, top=TOP, com
         raise FileNotFoundError(f"no submissions at {inbox}: give a folder or a .zip")
     roster = collect.read_roster(roster) if roster else None
     submissions, rejected = collect.collect(inbox, released, roster)
+    lap("intake")
     answers, exercises = read_answers(submissions, released)
     not_compared = [(r.student, r.file, r.reason) for r in rejected]
     if len(answers) < 2:
         raise ValueError(f"{inbox} holds {len(answers)} readable submission(s); comparing "
                          "needs at least two" + "".join(
                              f"\n  {s or '?'} ({f}): {r}" for s, f, r in not_compared))
-    compared = time.monotonic()
+    lap("fingerprints")
     comparison = compare(answers, exercises, common)
-    comparison.seconds = time.monotonic() - compared
+    lap("scoring")
     out = Path(out or Path("similarity") / assignment)
     out.mkdir(parents=True, exist_ok=True)
     write_pairs(out / "pairs.csv", comparison)
-    result = SimilarityResult(out, comparison, answers, not_compared)
+    result = SimilarityResult(out, comparison, answers, not_compared, seconds)
     (out / "report.html").write_text(report_html(assignment, result, top, common))
-    result.seconds = time.monotonic() - started
-    pairs = comparison.total_pairs
-    echo(f"{len(answers)} students, {pairs} pairs compared in {result.seconds:.1f} s "
-         f"(scoring {comparison.seconds:.2f} s); {len(comparison.pairs)} pairs share code")
+    lap("report")
+    seconds["total"] = clock[-1] - clock[0]
+    echo(f"{len(answers)} students, {comparison.total_pairs} pairs compared in "
+         f"{seconds['total']:.1f} s; {len(comparison.pairs)} pairs share code")
     for pair in comparison.pairs[:5]:
         echo(f"  {pair.score:.3f}  {pair.a} and {pair.b}")
     if not_compared:
