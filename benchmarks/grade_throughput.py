@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import rlbook  # noqa: E402,F401  (before TensorFlow, like everywhere else)
 import nbformat  # noqa: E402
 from grading_corpus import ASSIGNMENT, NOTEBOOK, Corpus  # noqa: E402
-from rlbook.grading.grade import Limits, grade  # noqa: E402
+from rlbook.course.grading.grade import Limits, grade  # noqa: E402
 
 
 def main():
@@ -108,7 +108,7 @@ def main():
 def startup(count):
     """Seconds to start a kernel, run one cell and clean up, with and without
     the sandbox (medians of ``count`` each, interleaved)."""
-    from rlbook.grading.sandbox import execute
+    from rlbook.course.grading.sandbox.execute import execute
 
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell("print('hello')")]

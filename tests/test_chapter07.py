@@ -10,7 +10,7 @@ written answers as needing manual grading and score the autograded tests.
 import json
 import shutil
 
-from rlbook.grading.grade import Limits, grade
+from rlbook.course.grading.grade import Limits, grade
 
 import numpy as np
 import pytest

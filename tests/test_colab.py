@@ -22,8 +22,8 @@ import os
 import re
 import subprocess
 
-from rlbook import launch
-from rlbook.grading.validate import validate
+from rlbook.course import badges
+from rlbook.course.grading.validate import validate
 
 import nbformat
 import pytest
@@ -57,7 +57,7 @@ def interpreter(version):
 def launch_code():
     notebook = nbformat.read(str(student_notebook(SOURCES[0])), as_version=4)
     first = next(cell for cell in notebook.cells if cell.cell_type == "code")
-    start, end = first.source.index(launch.BLOCK_START), first.source.index(launch.BLOCK_END)
+    start, end = first.source.index(badges.BLOCK_START), first.source.index(badges.BLOCK_END)
     return first.source[start:end]
 
 

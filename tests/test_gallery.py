@@ -6,7 +6,7 @@ import re
 import subprocess
 import time
 
-from rlbook import gallery
+from rlbook.course import gallery
 
 import nbformat
 import pytest

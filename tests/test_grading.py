@@ -20,9 +20,9 @@ import pytest
 
 from grading_corpus import (ASSIGNMENT, EXERCISES, EXPECTED, FLAGGED, HOSTILE_EXPECTED,
                             NOTEBOOK, POINTS, Corpus)
-from rlbook.grading import collect, feedback, layout, leaks, restore
-from rlbook.grading.grade import Limits, grade
-from rlbook.grading.sandbox.watchdog import survivors
+from rlbook.course.grading import collect, feedback, layout, leaks, restore
+from rlbook.course.grading.grade import Limits, grade
+from rlbook.course.grading.sandbox.watchdog import survivors
 
 # Generous for a busy 2-core machine (the slowest chapter-01 cell takes about
 # 7 s there), short enough that the infinite loop costs little.
@@ -357,7 +357,7 @@ def test_a_loop_that_swallows_interrupts_hits_the_whole_notebook_limit(corpus, r
 
 @pytest.mark.notebook
 def test_validate_and_the_grader_give_the_same_verdicts(graded, corpus, tmp_path):
-    from rlbook.grading.validate import validate
+    from rlbook.course.grading.validate import validate
 
     # ivan's basic_policy warns on stderr whenever a test calls it.
     path = tmp_path / f"{NOTEBOOK}.ipynb"
@@ -373,7 +373,7 @@ def test_validate_and_the_grader_give_the_same_verdicts(graded, corpus, tmp_path
 
 @pytest.mark.notebook
 def test_no_sandbox_grades_with_a_warning_on_screen_and_in_the_log(corpus, root, tmp_path):
-    from rlbook.grading.grade import NO_SANDBOX_WARNING
+    from rlbook.course.grading.grade import NO_SANDBOX_WARNING
 
     inbox = corpus.write_zip(tmp_path / "one.zip", names={"alice"})
     said = []

@@ -9,8 +9,9 @@ import nbformat
 import pytest
 
 from grading_corpus import Corpus
-from rlbook.grading import leaks, probe, restore, tamper
-from rlbook.grading.sandbox import Limits, paths
+from rlbook.course.grading import leaks, probe, restore, tamper
+from rlbook.course.grading.sandbox import paths
+from rlbook.course.grading.sandbox.limits import Limits
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,10 @@ import nbformat
 import psutil
 import pytest
 
-from rlbook.grading.sandbox import Limits, check, execute
-from rlbook.grading.sandbox.watchdog import survivors
+from rlbook.course.grading.sandbox import check
+from rlbook.course.grading.sandbox.execute import execute
+from rlbook.course.grading.sandbox.limits import Limits
+from rlbook.course.grading.sandbox.watchdog import survivors
 
 pytestmark = pytest.mark.skipif(check.problem() is not None,
                                 reason=f"no sandbox here: {check.problem()}")
@@ -245,7 +247,7 @@ def test_clean_up_never_deletes_through_a_bind_mount(tmp_path):
     (tree / "mine.txt").write_text("scratch")
     script = (
         "import shutil, subprocess, sys\n"
-        "from rlbook.grading.sandbox.cleanup import RefusedRemoval, remove_tree\n"
+        "from rlbook.course.grading.sandbox.cleanup import RefusedRemoval, remove_tree\n"
         f"subprocess.run(['mount', '--bind', {str(victim)!r}, {str(tree / 'mounted')!r}],\n"
         "               check=True)\n"
         "try:\n"
@@ -264,7 +266,7 @@ def test_clean_up_never_deletes_through_a_bind_mount(tmp_path):
 
 @as_root
 def test_staged_folders_are_read_only_and_never_seen_by_the_grader(tmp_path):
-    from rlbook.grading.sandbox.kernel import LAUNCH
+    from rlbook.course.grading.sandbox.kernel import LAUNCH
 
     private = tmp_path / "home"                # like /root: mode 0700
     (private / "python").mkdir(parents=True)

@@ -2,7 +2,7 @@
 
 import shutil
 
-from rlbook import launch
+from rlbook.course import badges
 
 import nbformat
 import pytest
@@ -12,17 +12,17 @@ from conftest import source_notebooks, student_notebook
 
 def test_every_notebook_has_current_badges_and_launch_block(root):
     # Holds for any number of chapters; the fix is `rlbook badges`.
-    assert launch.stale(root) == [], "run `rlbook badges` and commit solutions/ and notebooks/"
-    config = launch.read_config(root)
+    assert badges.stale(root) == [], "run `rlbook badges` and commit solutions/ and notebooks/"
+    config = badges.read_config(root)
     for source in source_notebooks():
         student = nbformat.read(str(student_notebook(source)), as_version=4)
         path = student_notebook(source).relative_to(root).as_posix()
-        assert student.cells[0].source == launch.badge_markdown(config, path)
-        assert launch.colab_url(config, path).endswith(f"/blob/{config[2]}/{path}")
+        assert student.cells[0].source == badges.badge_markdown(config, path)
+        assert badges.colab_url(config, path).endswith(f"/blob/{config[2]}/{path}")
         assert (root / path).is_file()
         first_code = next(cell for cell in student.cells if cell.cell_type == "code")
-        assert first_code.source.startswith(launch.BLOCK_START)
-        assert launch.pip_source(config) in first_code.source
+        assert first_code.source.startswith(badges.BLOCK_START)
+        assert badges.pip_source(config) in first_code.source
         assert "rlbook.doctor.check(quick=True)" in first_code.source
 
 
@@ -41,8 +41,8 @@ def make_workbook(root, tmp_path, repository):
 @pytest.mark.slow
 def test_changing_the_repository_rewrites_badges_and_regenerates_students(root, tmp_path):
     source = make_workbook(root, tmp_path, "https://github.com/some-school/rl-course")
-    assert launch.stale(tmp_path) == [source]
-    assert launch.apply(tmp_path) == [source]
+    assert badges.stale(tmp_path) == [source]
+    assert badges.apply(tmp_path) == [source]
     student = tmp_path / "notebooks" / source.parent.name / source.name
     text = student.read_text()
     assert ("https://colab.research.google.com/github/some-school/rl-course/blob/course-2027/"
@@ -51,27 +51,27 @@ def test_changing_the_repository_rewrites_badges_and_regenerates_students(root, 
     assert "git+https://github.com/some-school/rl-course@course-2027" in text
     assert "your-org" not in text
     # Once written, applying again changes nothing and keeps one badge cell.
-    assert launch.apply(tmp_path) == [] and launch.stale(tmp_path) == []
+    assert badges.apply(tmp_path) == [] and badges.stale(tmp_path) == []
     cells = nbformat.read(str(source), as_version=4).cells
-    assert [cell.id for cell in cells].count(launch.BADGE_CELL_ID) == 1
-    assert sum(launch.BLOCK_START in cell.source for cell in cells) == 1
+    assert [cell.id for cell in cells].count(badges.BADGE_CELL_ID) == 1
+    assert sum(badges.BLOCK_START in cell.source for cell in cells) == 1
 
 
 def test_a_notebook_without_launch_lines_gets_them_in_front(root, tmp_path):
     source = make_workbook(root, tmp_path, "https://github.com/a/b")
     notebook = nbformat.read(str(source), as_version=4)
-    notebook.cells = [cell for cell in notebook.cells if cell.id != launch.BADGE_CELL_ID]
+    notebook.cells = [cell for cell in notebook.cells if cell.id != badges.BADGE_CELL_ID]
     setup = next(cell for cell in notebook.cells if cell.cell_type == "code")
-    start = setup.source.index(launch.BLOCK_START)
-    end = setup.source.index(launch.BLOCK_END) + len(launch.BLOCK_END)
+    start = setup.source.index(badges.BLOCK_START)
+    end = setup.source.index(badges.BLOCK_END) + len(badges.BLOCK_END)
     own_lines = setup.source[end:].lstrip("\n")
     setup.source = own_lines
     nbformat.write(notebook, str(source))
-    assert launch.update_notebook(source, tmp_path, launch.read_config(tmp_path))
+    assert badges.update_notebook(source, tmp_path, badges.read_config(tmp_path))
     updated = nbformat.read(str(source), as_version=4)
-    assert updated.cells[0].id == launch.BADGE_CELL_ID
+    assert updated.cells[0].id == badges.BADGE_CELL_ID
     first = next(cell for cell in updated.cells if cell.cell_type == "code")
-    assert first.source.startswith(launch.BLOCK_START) and first.source.endswith(own_lines)
+    assert first.source.startswith(badges.BLOCK_START) and first.source.endswith(own_lines)
     assert start == 0
 
 
@@ -82,10 +82,10 @@ def test_a_notebook_without_launch_lines_gets_them_in_front(root, tmp_path):
 def test_a_bad_repository_setting_is_explained(tmp_path, setting, message):
     (tmp_path / "pyproject.toml").write_text(f'[tool.rlbook]\nrepository = "{setting}"\n')
     with pytest.raises(ValueError, match=message):
-        launch.read_config(tmp_path)
+        badges.read_config(tmp_path)
 
 
 def test_a_missing_setting_shows_what_to_add(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
     with pytest.raises(ValueError, match=r"\[tool.rlbook\]\nrepository = "):
-        launch.read_config(tmp_path)
+        badges.read_config(tmp_path)

@@ -6,7 +6,7 @@ The source must pass every graded test; its blank student version must pass none
 import os
 import re
 
-from rlbook.grading.validate import validate
+from rlbook.course.grading.validate import validate
 
 import pytest
 

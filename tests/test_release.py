@@ -3,7 +3,7 @@
 import json
 import shutil
 
-from rlbook.grading import release
+from rlbook.course import release
 
 import pytest
 

@@ -11,8 +11,8 @@ import csv
 import re
 import zipfile
 
-from rlbook.cli import main
 from rlbook.course import similarity as sim
+from rlbook.course.cli import main
 
 import nbformat
 import pytest

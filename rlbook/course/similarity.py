@@ -341,9 +341,9 @@ def compare(answers, exercises, common=COMMON):
 
 def released_notebooks(root, assignment):
     """{notebook: student version} from notebooks/<assignment>/: what students started from."""
-    from rlbook.grading.release import RELEASE_DIR
-
     import nbformat
+
+    from .workbook import RELEASE_DIR
 
     folder = Path(root) / RELEASE_DIR / assignment
     found = sorted(folder.glob("*.ipynb")) if folder.is_dir() else []
@@ -413,8 +413,8 @@ class SimilarityResult:
 def similarity(assignment, inbox, out=None, roster=None, root=None, top=TOP, common=COMMON,
                echo=print):
     """Compare every pair of students' answers; write pairs.csv and report.html in ``out``."""
-    from rlbook.grading import collect
-    from rlbook.grading.release import find_root
+    from .grading import collect
+    from .workbook import find_root
 
     for name, value, least in (("--top", top, 1), ("--common", common, 2)):
         if isinstance(value, bool) or not isinstance(value, int) or value < least:

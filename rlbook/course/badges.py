@@ -24,7 +24,7 @@ except ImportError:  # Python 3.10
     tomllib = None
 
 BADGE_CELL_ID = "launch-badges"
-BLOCK_START = "# --- launch (written by `rlbook badges`; edit rlbook/launch.py) ---"
+BLOCK_START = "# --- launch (written by `rlbook badges`; edit rlbook/course/badges.py) ---"
 BLOCK_END = "# --- end of launch ---"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
@@ -167,7 +167,7 @@ def stale(root):
 
 def apply(root):
     """Rewrite badges and launch blocks; re-release the chapters that changed."""
-    from rlbook.grading import release
+    from rlbook.course import release
 
     root = Path(root)
     config = read_config(root)

@@ -17,7 +17,7 @@ import nbformat
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from .release import CONFIG_FILE, SOURCE_DIR
+from ..workbook import CONFIG_FILE, SOURCE_DIR
 from .sandbox.cleanup import remove_tree
 
 MARKER = ".rlbook-grading"

@@ -5,7 +5,7 @@ import sys
 
 
 def _release(args):
-    from rlbook.grading import release
+    from rlbook.course import release
 
     if args.check:
         problems = release.check_release()
@@ -29,12 +29,12 @@ def _doctor(args):
 
 
 def _badges(args):
-    from rlbook import launch
-    from rlbook.grading.release import find_root
+    from rlbook.course import badges
+    from rlbook.course.workbook import find_root
 
     root = find_root()
     if args.check:
-        stale = launch.stale(root)
+        stale = badges.stale(root)
         for path in stale:
             print(f"out of date: {path.relative_to(root)}")
         if stale:
@@ -42,7 +42,7 @@ def _badges(args):
             return 1
         print("every notebook's badges and launch cell match [tool.rlbook]")
         return 0
-    changed = launch.apply(root)
+    changed = badges.apply(root)
     for path in changed:
         print(f"updated {path.relative_to(root)} and its student version")
     if not changed:
@@ -51,8 +51,8 @@ def _badges(args):
 
 
 def _grade(args):
-    from rlbook.grading.grade import Limits, grade
-    from rlbook.grading.sandbox import SandboxUnavailable
+    from rlbook.course.grading.grade import Limits, grade
+    from rlbook.course.grading.sandbox.check import SandboxUnavailable
 
     try:
         limits = Limits(cell_timeout=args.cell_timeout, timeout=args.timeout,
@@ -70,8 +70,8 @@ def _grade(args):
 def _gallery(args):
     from pathlib import Path
 
-    from rlbook import gallery
-    from rlbook.grading.release import find_root
+    from rlbook.course import gallery
+    from rlbook.course.workbook import find_root
 
     try:
         root = find_root()

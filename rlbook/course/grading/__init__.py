@@ -1,6 +1,5 @@
-"""The nbgrader pipeline behind `rlbook release` and `rlbook grade`.
+"""The nbgrader pipeline behind `rlbook grade` (and the notebook check behind the tests).
 
-release.py   solutions/ -> notebooks/ (student versions), and the sync check
 validate.py  run a notebook the way the Validate button does
 collect.py   submissions in (folder or zip): name -> student, JSON, repair
 layout.py    put a submission back into the released layout

@@ -21,12 +21,13 @@ from pathlib import Path
 
 import nbformat
 
+from ..workbook import find_root
 from . import autograde, collect, course, executed, leaks, report, tamper
 from .probe import Probe, baseline_code
-from .release import find_root
 from .restore import instructor_source
-from .sandbox import Limits, check
+from .sandbox import check
 from .sandbox.execute import execute
+from .sandbox.limits import Limits
 
 __all__ = ["Limits", "GradingResult", "grade"]
 
@@ -108,7 +109,7 @@ class _Grader:
         return self.contexts[notebook]
 
     def run(self, submissions):
-        from ..progress import progress
+        from rlbook.progress import progress
 
         by_student = {}
         for submission in submissions:

@@ -9,10 +9,7 @@ kernel.py    a jupyter_client kernel manager over IPC sockets
 watchdog.py  the whole-notebook deadline, total memory, and leftover processes
 execute.py   the untrusted step: (notebook, files, limits) -> executed notebook
 check.py     can this machine sandbox? if not, why and how to fix it
+
+The package re-exports nothing: callers import from the module that defines a
+name, so no module here depends on this file (which would make a cycle).
 """
-
-from .check import SandboxUnavailable, problem, require
-from .execute import execute
-from .limits import Limits
-
-__all__ = ["Limits", "SandboxUnavailable", "execute", "problem", "require"]

@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from rlbook.config import QUICK_ENV_VAR
-from rlbook.grading.release import CONFIG_FILE, SOURCE_DIR, assignments, find_root
+from rlbook.course.workbook import CONFIG_FILE, SOURCE_DIR, assignments, find_root
 
 import nbformat
 
