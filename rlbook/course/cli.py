@@ -85,6 +85,18 @@ def _gallery(args):
     return gallery.report(results, out)
 
 
+def _similarity(args):
+    from rlbook.course.similarity import similarity
+
+    try:
+        similarity(args.assignment, args.submissions, out=args.out, roster=args.roster,
+                   top=args.top, common=args.common)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="rlbook", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -140,6 +152,24 @@ def main(argv=None):
                      help="run student code without the sandbox, as you (for machines "
                           "without bubblewrap; a warning goes to grading.log)")
     gra.set_defaults(func=_grade)
+
+    sim = commands.add_parser(
+        "similarity", help="rank pairs of students whose answer cells look alike",
+        description="Compare every pair of students' answer cells (nbgrader solution cells) "
+                    "in SUBMISSIONS, names, comments and spacing normalised and the "
+                    "release's stubs left out. Writes pairs.csv and report.html (the top "
+                    "pairs side by side, matches marked, a histogram of scores) into --out.")
+    sim.add_argument("assignment", help="the assignment id, a folder of notebooks/")
+    sim.add_argument("submissions", help="a folder or a .zip of submitted notebooks "
+                     "(named as for `rlbook grade`)")
+    sim.add_argument("--out", help="the report's folder (default: similarity/<assignment>)")
+    sim.add_argument("--roster", help="CSV with a student_id column, as for `rlbook grade`")
+    sim.add_argument("--top", type=int, default=20,
+                     help="pairs shown side by side in the report (default 20)")
+    sim.add_argument("--common", type=int, default=10,
+                     help="code found in more students' answers than this is common code "
+                          "and ignored (default 10, as MOSS)")
+    sim.set_defaults(func=_similarity)
 
     gal = commands.add_parser(
         "gallery", help="execute the chapters and write an HTML page of each (plots, videos)",
