@@ -60,7 +60,8 @@ def _grade(args):
                         disk_mb=args.disk_mb)
         result = grade(args.submissions, args.assignment, out=args.out, roster=args.roster,
                        limits=limits, jobs=args.jobs, db_url=args.db_url,
-                       sandbox=not args.no_sandbox)
+                       sandbox=not args.no_sandbox, deadlines=args.deadlines,
+                       canvas_column=args.canvas_column)
     except (ValueError, FileNotFoundError, SandboxUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -124,7 +125,8 @@ def main(argv=None):
     gra = commands.add_parser(
         "grade", help="autograde a folder or zip of submissions with nbgrader",
         description="Autograde every <student_id>_<notebook>.ipynb in SUBMISSIONS. Writes "
-                    "gradebook.db, feedback/, grades.csv, problems.csv and summary.png "
+                    "gradebook.db, feedback/, grades.csv, canvas.csv, problems.csv and "
+                    "summary.png "
                     "into --out. Each submission runs in a bubblewrap sandbox: no network, "
                     "no course files, its own uid, processes and scratch space.")
     gra.add_argument("assignment", help="the assignment id, a folder of solutions/")
@@ -151,6 +153,12 @@ def main(argv=None):
     gra.add_argument("--no-sandbox", action="store_true",
                      help="run student code without the sandbox, as you (for machines "
                           "without bubblewrap; a warning goes to grading.log)")
+    gra.add_argument("--deadlines", help="TOML file with the due date, extensions and late "
+                     "policy (docs/grading.md); adds submitted, days_late, penalty and final "
+                     "to grades.csv and a note on lateness to the feedback")
+    gra.add_argument("--canvas-column", help="the assignment's column in canvas.csv, e.g. "
+                     "'Homework 1 (12345)' with Canvas's assignment id (default: the "
+                     "assignment id)")
     gra.set_defaults(func=_grade)
 
     sim = commands.add_parser(

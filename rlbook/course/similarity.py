@@ -433,7 +433,7 @@ def similarity(assignment, inbox, out=None, roster=None, root=None, top=TOP, com
     if not inbox.exists():
         raise FileNotFoundError(f"no submissions at {inbox}: give a folder or a .zip")
     roster = collect.read_roster(roster) if roster else None
-    submissions, rejected = collect.collect(inbox, released, roster)
+    submissions, rejected = collect.collect(inbox, released, roster, assignment)
     lap("intake")
     answers, exercises = read_answers(submissions, released)
     not_compared = [(r.student, r.file, r.reason) for r in rejected]

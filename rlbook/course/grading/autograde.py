@@ -44,13 +44,15 @@ def sanitize_preprocessors():
 def graded_preprocessors():
     """nbgrader's autograde chain, with the sandbox's outputs in place of execution."""
     from nbconvert.preprocessors import ClearMetadataPreprocessor
-    from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern,
-                                        LimitOutput, SaveAutoGrades)
+    from nbgrader.preprocessors import (CheckCellMetadata, IgnorePattern, LimitOutput,
+                                        SaveAutoGrades)
 
+    from .late import LatePenalty
     from .leaks import ScrubLeaks
 
+    # LatePenalty stands where nbgrader's AssignLatePenalties does, with our policies.
     return [executed.UseExecuted, ScrubLeaks, IgnorePattern, ClearMetadataPreprocessor,
-            LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+            LimitOutput, SaveAutoGrades, LatePenalty, CheckCellMetadata]
 
 
 def submitted_path(config, assignment, student, notebook):

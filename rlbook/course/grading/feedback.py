@@ -73,4 +73,6 @@ def feedback_preprocessors():
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
     from nbgrader.preprocessors import GetGrades
 
-    return [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+    from .late import LateNote
+
+    return [GetGrades, LateNote, HideHiddenTests, CSSHTMLHeaderPreprocessor]
