@@ -118,6 +118,7 @@ def report(corpus, root, tmp_path_factory):
     return result, lines
 
 
+@pytest.mark.slow
 def test_the_copy_with_new_names_and_comments_ranks_top_with_score_one(report):
     result, lines = report
     top = result.comparison.pairs[0]
@@ -126,6 +127,7 @@ def test_the_copy_with_new_names_and_comments_ranks_top_with_score_one(report):
     assert lines[1] == "  1.000  alice and bob"
 
 
+@pytest.mark.slow
 def test_pairs_csv_is_exactly_the_copies_and_nothing_else(report):
     result, _ = report
     sizes = {e: len(result.answers["alice"][e].prints) for e in EXERCISES}
@@ -144,6 +146,7 @@ def test_pairs_csv_is_exactly_the_copies_and_nothing_else(report):
     assert 0 < copied < total
 
 
+@pytest.mark.slow
 def test_the_release_stub_counts_for_nothing(report):
     result, _ = report
     # dan handed in the release: not one fingerprint, in no pair.
@@ -156,6 +159,7 @@ def test_the_release_stub_counts_for_nothing(report):
     assert result.comparison.total_pairs == 10
 
 
+@pytest.mark.slow
 def test_the_report_shows_the_pairs_side_by_side_with_the_matches_marked(report):
     result, _ = report
     page = (result.out / "report.html").read_text()
@@ -254,6 +258,7 @@ def test_one_readable_submission_is_not_enough(corpus, root, tmp_path):
         sim.similarity("01_gym_and_policies", inbox, root=root, echo=None)
 
 
+@pytest.mark.slow
 def test_the_command_writes_the_report_from_a_zip(corpus, root, tmp_path, capsys, monkeypatch):
     folder = _write_class(tmp_path / "class", corpus)
     archive = tmp_path / "class.zip"
