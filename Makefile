@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 MODE ?= quick
 CHAPTERS ?=
 
-.PHONY: help setup test-deps lab test test-fast lint release check-release grade gallery bench lock clean
+.PHONY: help setup test-deps lab test test-fast lint release check-release grade similarity gallery bench lock clean
 
 help:
 	@echo "make lab      set up .venv and open the workbook (notebooks/) in JupyterLab"
@@ -25,8 +25,10 @@ help:
 	@echo "make test-fast  the suite without the slow and notebook-executing tests (a few minutes)"
 	@echo "make lint     ruff, as configured in pyproject.toml (the suite runs it too)"
 	@echo "make release  regenerate the student notebooks in notebooks/ from solutions/"
-	@echo "make grade ASSIGNMENT=01_gym_and_policies SUBMISSIONS=class.zip [ROSTER=roster.csv]"
+	@echo "make grade ASSIGNMENT=01_gym_and_policies SUBMISSIONS=class.zip [ROSTER=roster.csv] [DEADLINES=deadlines.toml]"
 	@echo "             autograde a folder or zip of submissions into grading/<assignment>/"
+	@echo "make similarity ASSIGNMENT=01_gym_and_policies SUBMISSIONS=class.zip"
+	@echo "             rank pairs of students whose answers look alike: similarity/<assignment>/report.html"
 	@echo "make gallery [MODE=full] [CHAPTERS=\"01 03\"]"
 	@echo "             execute the chapters and write HTML pages with their plots and videos to gallery/"
 	@echo "make bench    run the benchmark scripts in benchmarks/"
@@ -70,8 +72,13 @@ release: setup
 
 grade: setup
 	@if [ -z "$(ASSIGNMENT)" ] || [ -z "$(SUBMISSIONS)" ]; then \
-	  echo "usage: make grade ASSIGNMENT=01_gym_and_policies SUBMISSIONS=path/to/folder-or.zip [ROSTER=roster.csv]"; exit 2; fi
-	$(BIN)/rlbook grade $(ASSIGNMENT) $(SUBMISSIONS) $(if $(ROSTER),--roster $(ROSTER))
+	  echo "usage: make grade ASSIGNMENT=01_gym_and_policies SUBMISSIONS=path/to/folder-or.zip [ROSTER=roster.csv] [DEADLINES=deadlines.toml]"; exit 2; fi
+	$(BIN)/rlbook grade $(ASSIGNMENT) $(SUBMISSIONS) $(if $(ROSTER),--roster $(ROSTER)) $(if $(DEADLINES),--deadlines $(DEADLINES))
+
+similarity: setup
+	@if [ -z "$(ASSIGNMENT)" ] || [ -z "$(SUBMISSIONS)" ]; then \
+	  echo "usage: make similarity ASSIGNMENT=01_gym_and_policies SUBMISSIONS=path/to/folder-or.zip [ROSTER=roster.csv]"; exit 2; fi
+	$(BIN)/rlbook similarity $(ASSIGNMENT) $(SUBMISSIONS) $(if $(ROSTER),--roster $(ROSTER))
 
 gallery: setup
 	$(BIN)/rlbook gallery --mode $(MODE) $(if $(strip $(CHAPTERS)),--chapters $(CHAPTERS))

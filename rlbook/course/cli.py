@@ -60,7 +60,8 @@ def _grade(args):
                         disk_mb=args.disk_mb)
         result = grade(args.submissions, args.assignment, out=args.out, roster=args.roster,
                        limits=limits, jobs=args.jobs, db_url=args.db_url,
-                       sandbox=not args.no_sandbox)
+                       sandbox=not args.no_sandbox, deadlines=args.deadlines,
+                       canvas_column=args.canvas_column)
     except (ValueError, FileNotFoundError, SandboxUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -83,6 +84,18 @@ def _gallery(args):
         return 2
     results = gallery.build(sources, out, mode=args.mode, timeout=args.timeout, root=root)
     return gallery.report(results, out)
+
+
+def _similarity(args):
+    from rlbook.course.similarity import similarity
+
+    try:
+        similarity(args.assignment, args.submissions, out=args.out, roster=args.roster,
+                   top=args.top, common=args.common)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def main(argv=None):
@@ -112,7 +125,8 @@ def main(argv=None):
     gra = commands.add_parser(
         "grade", help="autograde a folder or zip of submissions with nbgrader",
         description="Autograde every <student_id>_<notebook>.ipynb in SUBMISSIONS. Writes "
-                    "gradebook.db, feedback/, grades.csv, problems.csv and summary.png "
+                    "gradebook.db, feedback/, grades.csv, canvas.csv, problems.csv and "
+                    "summary.png "
                     "into --out. Each submission runs in a bubblewrap sandbox: no network, "
                     "no course files, its own uid, processes and scratch space.")
     gra.add_argument("assignment", help="the assignment id, a folder of solutions/")
@@ -139,7 +153,31 @@ def main(argv=None):
     gra.add_argument("--no-sandbox", action="store_true",
                      help="run student code without the sandbox, as you (for machines "
                           "without bubblewrap; a warning goes to grading.log)")
+    gra.add_argument("--deadlines", help="TOML file with the due date, extensions and late "
+                     "policy (docs/grading.md); adds submitted, days_late, penalty and final "
+                     "to grades.csv and a note on lateness to the feedback")
+    gra.add_argument("--canvas-column", help="the assignment's column in canvas.csv, e.g. "
+                     "'Homework 1 (12345)' with Canvas's assignment id (default: the "
+                     "assignment id)")
     gra.set_defaults(func=_grade)
+
+    sim = commands.add_parser(
+        "similarity", help="rank pairs of students whose answer cells look alike",
+        description="Compare every pair of students' answer cells (nbgrader solution cells) "
+                    "in SUBMISSIONS, names, comments and spacing normalised and the "
+                    "release's stubs left out. Writes pairs.csv and report.html (the top "
+                    "pairs side by side, matches marked, a histogram of scores) into --out.")
+    sim.add_argument("assignment", help="the assignment id, a folder of notebooks/")
+    sim.add_argument("submissions", help="a folder or a .zip of submitted notebooks "
+                     "(named as for `rlbook grade`)")
+    sim.add_argument("--out", help="the report's folder (default: similarity/<assignment>)")
+    sim.add_argument("--roster", help="CSV with a student_id column, as for `rlbook grade`")
+    sim.add_argument("--top", type=int, default=20,
+                     help="pairs shown side by side in the report (default 20)")
+    sim.add_argument("--common", type=int, default=10,
+                     help="code found in more students' answers than this is common code "
+                          "and ignored (default 10, as MOSS)")
+    sim.set_defaults(func=_similarity)
 
     gal = commands.add_parser(
         "gallery", help="execute the chapters and write an HTML page of each (plots, videos)",

@@ -30,6 +30,10 @@ class Submission:
     file: str                 # the file as handed in
     content: object           # the repaired nbformat notebook
     notes: list = field(default_factory=list)
+    # When it was handed in, as found (deadlines.submission_time reads it):
+    # ("timestamp", the text of the student's timestamp.txt), ("zip", the
+    # notebook's zip entry time), or None.
+    time: tuple = None
 
 
 @dataclass
@@ -59,7 +63,8 @@ def read_roster(path):
 
 
 def _files(inbox):
-    """(name as handed in, bytes or the error) for every .ipynb in a folder or zip."""
+    """(name as handed in, bytes or None if too large, zip entry time or None)
+    for every file in a folder or zip."""
     inbox = Path(inbox)
     if inbox.is_dir():
         for path in sorted(inbox.rglob("*")):
@@ -67,7 +72,7 @@ def _files(inbox):
             if path.is_file() and not any(p in _IGNORED_PARTS for p in rel.parts) \
                     and not path.name.startswith("."):
                 yield rel.as_posix(), (path.read_bytes() if path.stat().st_size <= MAX_BYTES
-                                       else None)
+                                       else None), None
         return
     if not zipfile.is_zipfile(inbox):
         raise ValueError(f"{inbox} is neither a folder nor a zip file")
@@ -78,17 +83,26 @@ def _files(inbox):
             if info.is_dir() or ignored:
                 continue
             # Read by name only: nothing is extracted, so no path can escape.
-            yield info.filename, (archive.read(info) if info.file_size <= MAX_BYTES else None)
+            yield info.filename, (archive.read(info) if info.file_size <= MAX_BYTES
+                                  else None), info.date_time
 
 
-def _identify(name, notebooks, roster):
+def _student_folder(folders, assignment, notebooks):
+    """The student's folder among a file's folders: the last one, or the one
+    above it when that is the assignment's (nbgrader's <student>/<assignment>/)."""
+    if len(folders) > 1 and (folders[-1] == assignment or folders[-1] in notebooks):
+        return folders[-2]
+    return folders[-1]
+
+
+def _identify(name, notebooks, roster, assignment=None):
     """(student, notebook or None) from a file name; student is None if unknown."""
     path = Path(name)
     stem = path.stem
     if path.suffix != ".ipynb":
         return None, None
     if stem in notebooks and len(path.parts) > 1:          # <student>/<notebook>.ipynb
-        return path.parts[-2], stem
+        return _student_folder(path.parts[:-1], assignment, notebooks), stem
     for notebook in sorted(notebooks, key=len, reverse=True):
         if stem.endswith("_" + notebook) and len(stem) > len(notebook) + 1:
             return stem[: -len(notebook) - 1], notebook
@@ -97,6 +111,18 @@ def _identify(name, notebooks, roster):
         matches = [s for s in roster if stem == s or stem.startswith(s + "_")]
         return (max(matches, key=len) if matches else None), None
     return (stem.split("_", 1)[0] if "_" in stem else None), None
+
+
+def _timestamp_owner(name, notebooks, assignment=None):
+    """The student a timestamp file belongs to, or None if ``name`` is not one:
+    ``<student>/timestamp.txt`` (nbgrader's, also one folder deeper, in
+    ``<student>/<assignment>/``) or ``<student>_timestamp.txt``."""
+    path = Path(name)
+    if path.name == "timestamp.txt" and len(path.parts) > 1:
+        return _student_folder(path.parts[:-1], assignment, notebooks)
+    if path.name.endswith("_timestamp.txt") and len(path.name) > len("_timestamp.txt"):
+        return path.name[: -len("_timestamp.txt")]
+    return None
 
 
 def _parse(data):
@@ -118,19 +144,29 @@ def _parse(data):
     return notebook, None
 
 
-def collect(inbox, released, roster=None):
+def collect(inbox, released, roster=None, assignment=None):
     """Split an inbox into (submissions, rejected).
 
     ``released`` maps each of the assignment's notebook names to its student
     version (nbformat), against which submissions are checked and repaired.
+    ``assignment`` (its id) lets nbgrader's ``<student>/<assignment>/``
+    folders be read as the student's.
     """
     notebooks = set(released)
     submissions, rejected = [], []
     seen = {}
-    entries = [(name, data, *_identify(name, notebooks, roster)) for name, data in _files(inbox)]
+    files = list(_files(inbox))
+    stamps = {}
+    for name, data, _ in files:
+        owner = _timestamp_owner(name, notebooks, assignment)
+        if owner is not None:
+            stamps[owner] = (name, data)
+    entries = [(name, data, *_identify(name, notebooks, roster, assignment), when)
+               for name, data, when in files
+               if _timestamp_owner(name, notebooks, assignment) is None]
     # Files named by the convention first, so a renamed copy never wins over them.
     entries.sort(key=lambda entry: (entry[3] is None, entry[0]))
-    for name, data, student, notebook in entries:
+    for name, data, student, notebook, when in entries:
         if not name.endswith(".ipynb"):
             rejected.append(Rejected(student or "", name, "not a .ipynb file"))
             continue
@@ -163,9 +199,15 @@ def collect(inbox, released, roster=None):
             rejected.append(Rejected(student, name, f"second file for {notebook}; "
                                      f"graded {seen[key].file} instead"))
             continue
-        seen[key] = Submission(student, notebook, name, content, notes + layout_notes)
+        stamp = stamps.get(student)
+        time = (("timestamp", stamp[1].decode("utf-8", "replace")) if stamp and stamp[1]
+                else ("zip", when) if when else None)
+        seen[key] = Submission(student, notebook, name, content, notes + layout_notes, time)
         submissions.append(seen[key])
-    if not entries:
+    for student, (name, _) in sorted(stamps.items()):
+        if student not in {s.student for s in submissions}:
+            rejected.append(Rejected(student, name, "a timestamp.txt without a notebook"))
+    if not files:
         raise ValueError(f"{inbox} holds no files; expected notebooks named "
                          f"<student_id>_{sorted(notebooks)[0]}.ipynb")
     if roster is not None:

@@ -21,7 +21,7 @@ from .sandbox.cleanup import remove_tree
 
 MARKER = ".rlbook-grading"
 _OWNED = ("source", "release", "submitted", "autograded", "feedback", "gradebook.db",
-          "grades.csv", "problems.csv", "summary.png", "grading.log", "logs")
+          "grades.csv", "canvas.csv", "problems.csv", "summary.png", "grading.log", "logs")
 
 
 def tools_on_path():
@@ -32,11 +32,13 @@ def tools_on_path():
         os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
 
 
-def nbgrader_config(root, out, db_url=None, executed_dir=None):
+def nbgrader_config(root, out, db_url=None, executed_dir=None, deadline=None):
     """The full nbgrader Config for grading in ``out``.
 
     Execution happens in the sandbox, not in nbgrader: ``executed_dir`` is
     where the grader saves each run for nbgrader's autograde to score.
+    ``deadline`` (deadlines.Deadline) sets the late policy and the zone the
+    feedback shows times in.
     """
     config = load_nbgrader_config(root)
     course = config.CourseDirectory
@@ -55,6 +57,10 @@ def nbgrader_config(root, out, db_url=None, executed_dir=None):
     config.ScrubLeaks.source_dir = str(out / "source")
     config.ScrubLeaks.release_dir = str(out / "release")
     config.UseExecuted.executed_dir = str(executed_dir or out / "executed")
+    if deadline is not None:
+        config.LatePenalty.policy = deadline.policy.as_dict()
+        config.LateNote.policy = deadline.policy.as_dict()
+        config.LateNote.timezone = str(getattr(deadline.timezone, "key", "UTC"))
     return config
 
 
@@ -114,8 +120,31 @@ def generate(config, assignment, roster=None):
     return {p.stem: nbformat.read(str(p), as_version=4) for p in sorted(released.glob("*.ipynb"))}
 
 
-def submit(out, assignment, submission):
-    """Write a collected submission where nbgrader autograde looks for it."""
+def submit(out, assignment, submission, when=None):
+    """Write a collected submission where nbgrader autograde looks for it;
+    ``when`` (an aware time) goes into nbgrader's timestamp.txt beside it."""
+    from .deadlines import nbgrader_timestamp
+
     folder = Path(out) / "submitted" / submission.student / assignment
     folder.mkdir(parents=True, exist_ok=True)
     nbformat.write(submission.content, str(folder / f"{submission.notebook}.ipynb"))
+    if when is not None:
+        (folder / "timestamp.txt").write_text(nbgrader_timestamp(when) + "\n")
+
+
+def set_deadline(config, deadline, students):
+    """The due date, and the extensions of ``students``, into the gradebook,
+    where nbgrader's autograde measures lateness from them."""
+    from nbgrader.api import Gradebook
+
+    from .deadlines import utc_naive
+
+    course = config.CourseDirectory
+    with Gradebook(course.db_url, course.course_id) as gradebook:
+        gradebook.update_or_create_assignment(deadline.assignment, duedate=utc_naive(deadline.due))
+        for student in sorted(students):
+            extension = deadline.extension(student)
+            if extension is not None:
+                gradebook.update_or_create_student(student)
+                gradebook.update_or_create_submission(deadline.assignment, student,
+                                                      extension=extension)

@@ -4,8 +4,9 @@ collect (name, parse, repair) -> nbgrader generate_assignment (the gradebook
 entry) -> for each submission, in this trusted process: prepare the notebook
 (tests restored), scan it for tampering -> the untrusted step, in a pool of
 worker processes: execute it in a sandboxed kernel -> back here, one at a
-time: check the probe, score with nbgrader, write feedback -> grades.csv,
-problems.csv, summary.png and the same summary in the terminal.
+time: check the probe, score with nbgrader (late penalties from a deadlines
+file included), write feedback -> grades.csv, canvas.csv, problems.csv,
+summary.png and the same summary in the terminal.
 
 Only this process opens the gradebook, so ``--jobs N`` works with the
 default sqlite file as well as with PostgreSQL (``--db-url``).
@@ -23,7 +24,8 @@ import nbformat
 
 from .. import markers
 from ..workbook import find_root
-from . import autograde, collect, course, executed, leaks, report, tamper
+from . import autograde, canvas, collect, course, executed, leaks, report, tamper
+from . import deadlines as deadlines_file
 from .probe import Probe, baseline_code
 from .report import FLAGGED, GRADED, NOT_GRADED, Problem
 from .restore import instructor_source
@@ -49,12 +51,15 @@ class GradingResult:
 
 
 def grade(inbox, assignment, out=None, roster=None, limits=None, root=None, echo=print,
-          jobs=1, db_url=None, sandbox=True):
+          jobs=1, db_url=None, sandbox=True, deadlines=None, canvas_column=None):
     """Grade every submission in ``inbox``; see the module docstring.
 
     ``jobs`` runs that many submissions at once. ``sandbox=False`` runs
     student code without isolation (after a warning); otherwise a machine
     that cannot sandbox raises ``SandboxUnavailable`` with the fix.
+    ``deadlines`` is a TOML file of due dates, extensions and the late
+    policy (deadlines.py); ``canvas_column`` names the assignment's column
+    in canvas.csv (default: the assignment id).
     """
     if not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"--jobs must be a whole number of at least 1, got {jobs!r}")
@@ -71,20 +76,42 @@ def grade(inbox, assignment, out=None, roster=None, limits=None, root=None, echo
     else:
         echo(NO_SANDBOX_WARNING)
     course.tools_on_path()
-    out = course.prepare(root, assignment, Path(out or f"grading/{assignment}"))
+    roster_path = roster
     roster = collect.read_roster(roster) if roster else None
+    deadline = deadlines_file.load(deadlines, assignment, roster) if deadlines else None
+    out = course.prepare(root, assignment, Path(out or f"grading/{assignment}"))
     with tempfile.TemporaryDirectory(prefix="rlbook-grade-") as scratch:
-        config = course.nbgrader_config(root, out, db_url, Path(scratch) / "executed")
+        config = course.nbgrader_config(root, out, db_url, Path(scratch) / "executed",
+                                        deadline)
         released = course.generate(config, assignment, roster)
-        submissions, rejected = collect.collect(inbox, released, roster)
+        submissions, rejected = collect.collect(inbox, released, roster, assignment)
+        times = _submission_times(submissions, deadline)
         for submission in submissions:
-            course.submit(out, assignment, submission)
+            course.submit(out, assignment, submission, times.get(submission.student))
+        if deadline is not None:
+            course.set_deadline(config, deadline, {s.student for s in submissions})
         result = GradingResult(out=out, sandboxed=sandbox)
         result.problems = [Problem(r.student, r.file, NOT_GRADED, r.reason) for r in rejected]
         started = time.monotonic()
         runs = _Grader(config, assignment, limits, jobs, sandbox, echo, result).run(submissions)
         elapsed = time.monotonic() - started
-    return _finish(result, config, assignment, runs, elapsed, jobs, sandbox, echo)
+    return _finish(result, config, assignment, runs, elapsed, jobs, sandbox, echo,
+                   deadline, canvas_column or assignment, roster_path)
+
+
+def _submission_times(submissions, deadline):
+    """{student: aware time} for the late rules: the latest of the student's
+    notebooks; a note on each submission whose time could not be found."""
+    times = {}
+    if deadline is None:
+        return times
+    for submission in submissions:
+        when, note = deadlines_file.submission_time(submission.time, deadline.timezone)
+        if note:
+            submission.notes.append(note)
+        elif submission.student not in times or when > times[submission.student]:
+            times[submission.student] = when
+    return times
 
 
 class _Grader:
@@ -260,12 +287,20 @@ def _working_files(folder):
             if p.is_file() and p.suffix != ".ipynb" and ".ipynb_checkpoints" not in p.parts}
 
 
-def _finish(result, config, assignment, runs, elapsed, jobs, sandbox, echo):
+def _finish(result, config, assignment, runs, elapsed, jobs, sandbox, echo, deadline=None,
+            canvas_column=None, roster_path=None):
     out = result.out
     students = sorted(o.student for o in result.graded)
-    exercises, table, maxima = report.scores(
-        config.CourseDirectory.db_url, config.CourseDirectory.course_id, assignment, students)
-    report.write_grades(out / "grades.csv", assignment, exercises, table, maxima)
+    db_url, course_id = config.CourseDirectory.db_url, config.CourseDirectory.course_id
+    exercises, table, maxima = report.scores(db_url, course_id, assignment, students)
+    late = report.lateness(db_url, course_id, assignment, students) if deadline else None
+    report.write_grades(out / "grades.csv", assignment, exercises, table, maxima, late,
+                        deadline)
+    finals = {s: sum(row[e] for e in exercises) - (late[s][2] if late else 0)
+              for s, row in table.items()}
+    canvas.write_canvas(out / "canvas.csv", canvas_column or assignment, finals,
+                        sum(maxima.values()),
+                        canvas.canvas_people(roster_path) if roster_path else None)
     report.write_problems(out / "problems.csv", result.problems)
     report.summary_png(out / "summary.png", assignment, exercises, table, maxima)
     result.summary = report.summary_text(exercises, table, maxima)
@@ -285,6 +320,7 @@ def _finish(result, config, assignment, runs, elapsed, jobs, sandbox, echo):
     not_graded = sum(1 for p in result.problems if p.status == NOT_GRADED)
     echo(f"{not_graded} not graded, {flagged} flagged for review, "
          f"{len(result.problems) - not_graded} notes and flags: {out / 'problems.csv'}")
-    echo(f"grades: {out / 'grades.csv'}   feedback: {out / 'feedback'}   "
+    echo(f"grades: {out / 'grades.csv'}   for Canvas: {out / 'canvas.csv'}   "
+         f"feedback: {out / 'feedback'}   "
          f"gradebook: {out / 'gradebook.db'}   summary: {out / 'summary.png'}")
     return result

@@ -82,20 +82,24 @@ def graded_preprocessors():
     """nbgrader's autograde chain, with the sandbox's outputs in place of execution."""
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import (
-        AssignLatePenalties,
         CheckCellMetadata,
         IgnorePattern,
         LimitOutput,
         SaveAutoGrades,
     )
 
+    from .late import LatePenalty
+
+    # LatePenalty stands where nbgrader's AssignLatePenalties does, with our policies.
     return [UseExecuted, ScrubLeaks, IgnorePattern, ClearMetadataPreprocessor,
-            LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+            LimitOutput, SaveAutoGrades, LatePenalty, CheckCellMetadata]
 
 
 def feedback_preprocessors():
-    """nbgrader's feedback chain; ``HideHiddenTests`` runs after ``GetGrades``."""
+    """nbgrader's feedback chain; ``LateNote`` and ``HideHiddenTests`` run after ``GetGrades``."""
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
     from nbgrader.preprocessors import GetGrades
 
-    return [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+    from .late import LateNote
+
+    return [GetGrades, LateNote, HideHiddenTests, CSSHTMLHeaderPreprocessor]

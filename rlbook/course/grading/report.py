@@ -2,8 +2,9 @@
 
 grades.csv holds only submissions that were graded; everything that was not
 graded normally is in problems.csv with its reason, so a failure never reads
-as a score of 0. Both files are sorted and hold no times, so grading the
-same inbox twice writes the same bytes.
+as a score of 0. Both files are sorted and hold no times of the run (the
+submission times grades.csv shows with a deadlines file come from the
+inbox), so grading the same inbox twice writes the same bytes.
 """
 
 import csv
@@ -50,20 +51,52 @@ def scores(db_url, course_id, assignment, students):
     return exercises, table, maxima
 
 
+def lateness(db_url, course_id, assignment, students):
+    """{student: (submitted: naive UTC or None, seconds late, penalty)} from the gradebook."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url, course_id) as gradebook:
+        found = {}
+        for student in students:
+            submission = gradebook.find_submission(assignment, student)
+            found[student] = (submission.timestamp, submission.total_seconds_late,
+                              submission.late_submission_penalty or 0.0)
+    return found
+
+
 def _order(notebook, name):
     names = [cell.name for cell in notebook.source_cells]
     return names.index(name) if name in names else len(names)
 
 
-def write_grades(path, assignment, exercises, table, maxima):
+def write_grades(path, assignment, exercises, table, maxima, late=None, deadline=None):
+    """grades.csv; with ``late`` (from ``lateness``) and its ``deadline``, four
+    more columns: submitted (in the deadline's zone), days_late, penalty and
+    final (total, the raw score, less the penalty)."""
     total_max = sum(maxima.values())
     with Path(path).open("w", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["student", "assignment", *exercises, "total", "max"])
+        extra = ["submitted", "days_late", "penalty", "final"] if late is not None else []
+        writer.writerow(["student", "assignment", *exercises, "total", "max", *extra])
         for student in sorted(table):
             row = table[student]
-            writer.writerow([student, assignment, *(_number(row[e]) for e in exercises),
-                             _number(sum(row[e] for e in exercises)), _number(total_max)])
+            total = sum(row[e] for e in exercises)
+            line = [student, assignment, *(_number(row[e]) for e in exercises),
+                    _number(total), _number(total_max)]
+            if late is not None:
+                submitted, seconds, penalty = late[student]
+                line += [_local(submitted, deadline.timezone),
+                         deadline.policy.days_late(seconds) if submitted else "",
+                         _number(penalty), _number(total - penalty)]
+            writer.writerow(line)
+
+
+def _local(naive_utc, tz):
+    from .deadlines import UTC
+
+    if naive_utc is None:
+        return ""
+    return naive_utc.replace(tzinfo=UTC).astimezone(tz).isoformat(timespec="seconds")
 
 
 def write_problems(path, problems):
