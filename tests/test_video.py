@@ -117,13 +117,14 @@ def test_streamed_frames_encode_exactly_as_a_list_of_them(tmp_path):
     env = envs.make_env("CartPole-v1")
     env.reset(seed=3)
     frames = [env.render(mode="rgb_array")]
-    for _ in range(30):
-        env.step(1)
+    done = False
+    while not done and len(frames) < 31:
+        _, _, done, _ = env.step(len(frames) % 2)
         frames.append(env.render(mode="rgb_array"))
     from_list = video.save_video(frames, tmp_path / "list.mp4")
     from_generator = video.save_video((f for f in frames), tmp_path / "gen.mp4")
     decoded_list, decoded_generator = decode(from_list), decode(from_generator)
-    assert len(decoded_list) == len(decoded_generator) == 31
+    assert len(decoded_list) == len(decoded_generator) == len(frames) > 10
     for a, b in zip(decoded_list, decoded_generator, strict=True):
         np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match="no frames"):
