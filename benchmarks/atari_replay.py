@@ -57,10 +57,11 @@ def sampling_rates(buffers, batches, rounds=9):
 
 def main():
     from rlbook.frame_replay import FrameStackReplayBuffer
-    from rlbook.tfagents import load_env
 
     from tf_agents.drivers import dynamic_step_driver
-    from tf_agents.environments import tf_py_environment
+    from tf_agents.environments import suite_atari, tf_py_environment
+    from tf_agents.environments.atari_preprocessing import AtariPreprocessing
+    from tf_agents.environments.atari_wrappers import FrameStack4
     from tf_agents.policies import random_tf_policy
     from tf_agents.replay_buffers import tf_uniform_replay_buffer
     from tf_agents.specs import tensor_spec
@@ -71,7 +72,10 @@ def main():
     parser.add_argument("--batches", type=int, default=450)
     args = parser.parse_args()
 
-    env = tf_py_environment.TFPyEnvironment(load_env("BreakoutNoFrameskip-v4", seed=0))
+    py_env = suite_atari.load("BreakoutNoFrameskip-v4",
+                              gym_env_wrappers=[AtariPreprocessing, FrameStack4])
+    py_env.seed(0)
+    env = tf_py_environment.TFPyEnvironment(py_env)
     policy = random_tf_policy.RandomTFPolicy(env.time_step_spec(), env.action_spec())
     spec = tensor_spec.from_spec(trajectory.from_transition(
         env.time_step_spec(), policy_step.PolicyStep(env.action_spec(), (), ()),

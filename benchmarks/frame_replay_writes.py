@@ -36,13 +36,17 @@ def per_call_ms(fn, calls=200, rounds=3):
 
 def main(capacity=50_000):
     from rlbook.frame_replay import FrameStackReplayBuffer
-    from rlbook.tfagents import load_env
 
-    from tf_agents.environments import tf_py_environment
+    from tf_agents.environments import suite_atari, tf_py_environment
+    from tf_agents.environments.atari_preprocessing import AtariPreprocessing
+    from tf_agents.environments.atari_wrappers import FrameStack4
     from tf_agents.specs import tensor_spec
     from tf_agents.trajectories import policy_step, time_step, trajectory
 
-    env = tf_py_environment.TFPyEnvironment(load_env("BreakoutNoFrameskip-v4", seed=0))
+    py_env = suite_atari.load("BreakoutNoFrameskip-v4",
+                              gym_env_wrappers=[AtariPreprocessing, FrameStack4])
+    py_env.seed(0)
+    env = tf_py_environment.TFPyEnvironment(py_env)
     spec = tensor_spec.from_spec(trajectory.from_transition(
         env.time_step_spec(), policy_step.PolicyStep(env.action_spec(), (), ()),
         env.time_step_spec()))

@@ -1,101 +1,96 @@
-"""TF-Agents building blocks for the CartPole and Atari chapters.
+"""The parts ``rlbook.tfagents_train.train_eval`` builds a run from.
 
-Each function builds one piece the way the TF-Agents tutorial and the book
-do, so a reader can match a line here to a line there:
-
-* ``load_env``: CartPole through ``suite_gym``, Atari through ``suite_atari``
-  with ``AtariPreprocessing`` and ``FrameStack4``;
-* ``dense_q_network`` / ``nature_q_network``: the tutorial's (100,) MLP and
-  the Nature-DQN conv net (uint8 frames cast to float and divided by 255);
-* ``dqn_agent``: a ``DqnAgent`` with an int64 train-step counter (an int32
-  counter fails on TF 2.21); epsilon may be a number or a callable schedule.
-
-The training loop that uses them lives in ``rlbook.tfagents_train``.
+Chapters 05, 06 and 07 have the learner build these pieces in the notebook:
+the agent from its specs, the Atari environment pipeline, the Nature
+Q-network, the book's agent settings. So that no call here hands over one
+of those answers, the builders are private and read the trainer's whole
+configuration (a dict of ``train_eval``'s arguments) rather than the
+exercise's arguments, and ``train_eval`` prefers the notebook's own
+builders when it is given them (``env=`` a function that makes the
+environment, ``q_network=`` a function of the specs). That is how chapters
+06 and 07 run their book-scale training on the learner's pieces.
 """
 
 import rlbook  # noqa: F401  (legacy Keras before TensorFlow)
 
-ATARI_CONV_LAYERS = ((32, (8, 8), 4), (64, (4, 4), 2), (64, (3, 3), 1))
+# The Nature DQN's convolutions, as QNetwork's (filters, kernel, stride).
+_NATURE_CONV_LAYERS = ((32, (8, 8), 4), (64, (4, 4), 2), (64, (3, 3), 1))
 
 
 def is_atari(env):
     """True for the book's Atari ids (``BreakoutNoFrameskip-v4``, ...)."""
     from rlbook.atari_ids import GAMES
 
-    return any(env.startswith(name) for name in GAMES.values())
+    return isinstance(env, str) and any(env.startswith(name) for name in GAMES.values())
 
 
-def load_env(env, max_episode_steps=None, seed=None):
-    """A TF-Agents ``PyEnvironment``; Atari ids get the book's preprocessing.
+def _py_environment(cfg, seed):
+    """The run's PyEnvironment for ``cfg["env"]``, seeded with ``seed``.
 
-    Atari: ``suite_atari.load(env, max_episode_steps=27_000,
-    gym_env_wrappers=[AtariPreprocessing, FrameStack4])`` (84x84 grayscale,
-    frame skip 4, the last 4 frames stacked: observations (84, 84, 4) uint8).
+    ``cfg["env"]`` is a gym id (Atari ids get AtariPreprocessing, FrameStack4
+    and a 27,000-step cap unless ``max_episode_steps`` says otherwise) or a
+    function of no arguments that returns a PyEnvironment.
     """
     import gym
-    from tf_agents.environments import suite_atari, suite_gym
+    from tf_agents.environments import py_environment, suite_atari, suite_gym
 
-    if env not in gym.envs.registry.env_specs:
+    env, cap = cfg["env"], cfg["max_episode_steps"]
+    if callable(env):
+        py_env = env()
+        if not isinstance(py_env, py_environment.PyEnvironment):
+            raise TypeError("env should be a gym id or a function that returns a TF-Agents "
+                            f"PyEnvironment, got: a function returning {type(py_env).__name__}")
+    elif env not in gym.envs.registry.env_specs:
         raise ValueError(f"unknown environment id {env!r}; try 'CartPole-v0' or "
                          "'BreakoutNoFrameskip-v4'")
-    if is_atari(env):
+    elif is_atari(env):
         from tf_agents.environments.atari_preprocessing import AtariPreprocessing
         from tf_agents.environments.atari_wrappers import FrameStack4
 
-        py_env = suite_atari.load(env, max_episode_steps=max_episode_steps or 27_000,
+        py_env = suite_atari.load(env, max_episode_steps=cap or 27_000,
                                   gym_env_wrappers=[AtariPreprocessing, FrameStack4])
     else:
-        py_env = suite_gym.load(env, max_episode_steps=max_episode_steps)
-    if seed is not None:
-        py_env.seed(int(seed))
+        py_env = suite_gym.load(env, max_episode_steps=cap)
+    py_env.seed(int(seed))
     return py_env
 
 
-def dense_q_network(observation_spec, action_spec, fc_layer_params=(100,)):
-    """The tutorial's Q-network: dense ReLU layers, one Q-value per action."""
-    from tf_agents.networks import q_network
+def _q_network(cfg, tf_env):
+    """The run's Q-network: ``cfg["q_network"](specs)`` if given, else one for the env.
 
-    return q_network.QNetwork(observation_spec, action_spec,
-                              fc_layer_params=tuple(fc_layer_params))
-
-
-def nature_q_network(observation_spec, action_spec, conv_layer_params=ATARI_CONV_LAYERS,
-                     fc_layer_params=(512,)):
-    """The Nature-DQN Q-network over stacked uint8 frames.
-
-    Frames stay uint8 in the replay buffer (4x smaller than float32) and are
-    scaled to [0, 1] only here, inside the network.
+    Image observations (rank 3) get the Nature convolutions, with the uint8
+    frames scaled to [0, 1] inside the network (the replay buffer keeps them
+    4x smaller as bytes); vectors get dense ReLU layers only.
     """
     import tensorflow as tf
-    from tf_agents.networks import q_network
+    from tf_agents.networks import network, q_network
 
-    preprocessing = tf.keras.layers.Lambda(lambda obs: tf.cast(obs, tf.float32) / 255.0)
-    return q_network.QNetwork(observation_spec, action_spec,
-                              preprocessing_layers=preprocessing,
-                              conv_layer_params=tuple(conv_layer_params),
-                              fc_layer_params=tuple(fc_layer_params))
+    observation_spec, action_spec = tf_env.observation_spec(), tf_env.action_spec()
+    if cfg["q_network"] is not None:
+        net = cfg["q_network"](observation_spec, action_spec)
+        if not isinstance(net, network.Network):
+            raise TypeError("q_network should be a function (observation_spec, action_spec) -> "
+                            f"a TF-Agents Network, got: one returning {type(net).__name__}")
+        return net
+    layers = dict(fc_layer_params=tuple(cfg["fc_layer_params"]))
+    if len(observation_spec.shape) == 3:
+        layers.update(conv_layer_params=_NATURE_CONV_LAYERS, preprocessing_layers=(
+            tf.keras.layers.Lambda(lambda frames: tf.cast(frames, tf.float32) / 255.0)))
+    return q_network.QNetwork(observation_spec, action_spec, **layers)
 
 
-def dqn_agent(time_step_spec, action_spec, q_net, optimizer, *, gamma=0.99,
-              epsilon_greedy=0.1, target_update_period=1, td_errors_loss_fn=None,
-              train_step_counter=None):
-    """A ``DqnAgent``; ``epsilon_greedy`` may be a float or a callable schedule."""
+def _agent(cfg, tf_env, q_net, optimizer, epsilon_greedy, td_errors_loss_fn, train_step):
+    """The run's initialized ``DqnAgent``; ``train_step`` must be an int64 variable."""
     import tensorflow as tf
-    from tf_agents.agents.dqn import dqn_agent as dqn
-    from tf_agents.utils import common
+    from tf_agents.agents.dqn import dqn_agent
 
-    if train_step_counter is None:
-        train_step_counter = tf.Variable(0, dtype=tf.int64, name="train_step")
-    if train_step_counter.dtype != tf.int64:
-        raise TypeError("train_step_counter should be an int64 tf.Variable (an int32 "
-                        "counter fails on TF 2.21), got: a "
-                        f"{train_step_counter.dtype.name} one; use "
-                        "tf.Variable(0, dtype=tf.int64)")
-    agent = dqn.DqnAgent(
-        time_step_spec, action_spec, q_network=q_net, optimizer=optimizer,
-        gamma=gamma, epsilon_greedy=epsilon_greedy,
-        target_update_period=int(target_update_period),
-        td_errors_loss_fn=td_errors_loss_fn or common.element_wise_squared_loss,
-        train_step_counter=train_step_counter)
+    if train_step.dtype != tf.int64:  # an int32 counter fails on TF 2.21
+        raise TypeError("the train step counter should be an int64 tf.Variable, got: a "
+                        f"{train_step.dtype.name} one; use tf.Variable(0, dtype=tf.int64)")
+    agent = dqn_agent.DqnAgent(
+        tf_env.time_step_spec(), tf_env.action_spec(), q_network=q_net, optimizer=optimizer,
+        gamma=cfg["gamma"], epsilon_greedy=epsilon_greedy,
+        target_update_period=int(cfg["target_update_period"]),
+        td_errors_loss_fn=td_errors_loss_fn, train_step_counter=train_step)
     agent.initialize()
     return agent

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import rlbook  # noqa: F401  (legacy Keras before TensorFlow)
 from rlbook.checks import check_choice, check_int, check_number
-from rlbook.tfagents import dense_q_network, dqn_agent, is_atari, load_env, nature_q_network
+from rlbook.tfagents import _agent, _py_environment, _q_network
 from rlbook.training import TD_ERRORS_LOSSES, TrainResult, make_optimizer
 
 import numpy as np
@@ -223,19 +223,14 @@ def _build(cfg, train_step):
     from tf_agents.environments import tf_py_environment
     from tf_agents.metrics import tf_metrics
 
-    env, cap, seed = cfg["env"], cfg["max_episode_steps"], cfg["seed"]
-    train_env = tf_py_environment.TFPyEnvironment(load_env(env, cap, seed))
-    eval_env = tf_py_environment.TFPyEnvironment(load_env(env, cap, seed + 1))
-    net = (nature_q_network if is_atari(env) else dense_q_network)(
-        train_env.observation_spec(), train_env.action_spec(),
-        fc_layer_params=cfg["fc_layer_params"])
-    agent = dqn_agent(
-        train_env.time_step_spec(), train_env.action_spec(), net,
-        make_optimizer(cfg["optimizer"], cfg["learning_rate"]), gamma=cfg["gamma"],
-        epsilon_greedy=_epsilon(train_step, cfg["epsilon_greedy"], cfg["epsilon_decay_steps"]),
-        target_update_period=cfg["target_update_period"],
-        td_errors_loss_fn=_td_errors_loss(cfg["td_errors_loss_fn"]),
-        train_step_counter=train_step)
+    seed = cfg["seed"]
+    train_env = tf_py_environment.TFPyEnvironment(_py_environment(cfg, seed))
+    eval_env = tf_py_environment.TFPyEnvironment(_py_environment(cfg, seed + 1))
+    agent = _agent(
+        cfg, train_env, _q_network(cfg, train_env),
+        make_optimizer(cfg["optimizer"], cfg["learning_rate"]),
+        _epsilon(train_step, cfg["epsilon_greedy"], cfg["epsilon_decay_steps"]),
+        _td_errors_loss(cfg["td_errors_loss_fn"]), train_step)
     buffer = make_replay_buffer(cfg["replay_buffer"], agent.collect_data_spec,
                                 train_env.batch_size, cfg["replay_buffer_capacity"])
     # Episodes, environment steps, average return and length, in that order.
@@ -358,6 +353,7 @@ def train_eval(
     max_episode_steps=None,
     seed=0,
     # Q-network and agent
+    q_network=None,
     fc_layer_params=(100,),
     optimizer="adam",
     learning_rate=1e-3,
@@ -391,10 +387,17 @@ def train_eval(
     Args:
         root_dir: folder for checkpoints, history.json and the exported
             policy; None keeps nothing on disk (no resume).
-        env: a gym id; the book's Atari ids get AtariPreprocessing +
-            FrameStack4 and the Nature conv net.
-        max_episode_steps: episode cap (Atari default 27,000 agent steps).
+        env: a gym id (the book's Atari ids get AtariPreprocessing +
+            FrameStack4 and the Nature conv net), or a function of no
+            arguments that returns a PyEnvironment (a notebook's own
+            pipeline; the trainer seeds what it returns).
+        max_episode_steps: episode cap for a gym id (Atari default 27,000
+            agent steps).
         seed: seeds TensorFlow, the train env (seed) and the eval env (seed + 1).
+        q_network: a function (observation_spec, action_spec) -> a TF-Agents
+            Network (a notebook's own Q-network); None builds a QNetwork
+            with ``fc_layer_params`` (and the Nature convolutions for
+            image observations).
         fc_layer_params: dense layers ((100,) CartPole, (512,) Atari).
         optimizer: ``"adam"``, ``"rmsprop"`` (the book's Atari RMSprop) or a
             Keras optimizer (``rlbook.training.make_optimizer``).
@@ -440,7 +443,8 @@ def train_eval(
 
     import tensorflow as tf
 
-    live = live_curve(live_plot, title=f"DQN on {env}", xlabel="Train step",
+    name = env if isinstance(env, str) else getattr(env, "__name__", "a custom environment")
+    live = live_curve(live_plot, title=f"DQN on {name}", xlabel="Train step",
                       ylabel="Average return", window=1, target=stop_return)
     started = time.perf_counter()
     device = describe()
@@ -471,7 +475,7 @@ def train_eval(
             live.add(average, x=eval_step)
     if step == 0:
         record_evaluation(0)
-    bar = progress_bar(total=num_iterations, initial=start_step, desc=env, unit="step",
+    bar = progress_bar(total=num_iterations, initial=start_step, desc=name, unit="step",
                        disable=not progress)
     intervals = [eval_interval, log_interval, checkpoint_interval]
     solved_at = None

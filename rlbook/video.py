@@ -4,7 +4,8 @@
 ffmpeg binary that ships in the imageio-ffmpeg wheel, and returns a
 ``Video`` that Jupyter shows as an HTML5 ``<video>`` element. The policy may
 be a Python function of the observation, a Keras model, or a TF-Agents
-policy (with a TF-Agents environment).
+policy (with a TF-Agents environment). Frames go to the encoder one at a
+time as the episodes play, so the length of a clip does not cost memory.
 """
 
 import base64
@@ -62,29 +63,50 @@ def _even(frame):
 
 
 def save_video(frames, path, fps=30):
-    """Write frames to ``path``: mp4 (H.264) or, if it ends in .gif, a gif."""
+    """Write frames to ``path``: mp4 (H.264) or, if it ends in .gif, a gif.
+
+    ``frames`` may be any iterable, a generator included. For mp4 each frame
+    goes to the encoder as it arrives, so a long clip costs the memory of one
+    frame, not of the whole episode (a 600-frame Atari clip held as a list
+    took 0.2 GB). Returns the path.
+    """
     import imageio
 
-    frames = list(frames)
-    if not frames:
-        raise ValueError("no frames to write: did the episode run at least one step?")
     path = Path(path)
+    if path.suffix not in (".mp4", ".gif"):
+        raise ValueError(f"video path must end in .mp4 or .gif, got {str(path)!r}")
+    frames = iter(frames)
+    first = next(frames, None)
+    if first is None:
+        raise ValueError("no frames to write: did the episode run at least one step?")
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".gif":
-        imageio.mimsave(path, [np.asarray(f, dtype=np.uint8) for f in frames],
+        # The gif fallback is for short clips: its encoder wants them all.
+        imageio.mimsave(path, [np.asarray(f, dtype=np.uint8) for f in (first, *frames)],
                         duration=1000 / fps, loop=0)
-    elif path.suffix == ".mp4":
-        # crf 28 keeps a 30 s CartPole clip around a few hundred KiB, small
-        # enough to embed in a notebook.
-        with imageio.get_writer(path, fps=fps, codec="libx264", macro_block_size=1,
-                                pixelformat="yuv420p", quality=None,
-                                ffmpeg_params=["-crf", "28", "-preset", "veryfast"],
-                                ffmpeg_log_level="error") as writer:
-            for frame in frames:
-                writer.append_data(_even(frame))
-    else:
-        raise ValueError(f"video path must end in .mp4 or .gif, got {str(path)!r}")
+        return path
+    # crf 28 keeps a 30 s CartPole clip around a few hundred KiB, small
+    # enough to embed in a notebook.
+    with imageio.get_writer(path, fps=fps, codec="libx264", macro_block_size=1,
+                            pixelformat="yuv420p", quality=None,
+                            ffmpeg_params=["-crf", "28", "-preset", "veryfast"],
+                            ffmpeg_log_level="error") as writer:
+        writer.append_data(_even(first))
+        for frame in frames:
+            writer.append_data(_even(frame))
     return path
+
+
+class _Counted:
+    """Passes frames through, counting them (the encoder never sees a list)."""
+
+    def __init__(self, frames):
+        self._frames, self.count = frames, 0
+
+    def __iter__(self):
+        for frame in self._frames:
+            self.count += 1
+            yield frame
 
 
 def _is_tf_agents_policy(policy):
@@ -113,28 +135,33 @@ def keras_action_fn(model, rng=None):
     return act
 
 
-def _gym_episodes(env, policy, n_episodes, max_steps, seed):
+def _action_fn(policy):
     act = keras_action_fn(policy) if _is_keras_model(policy) else policy
     if not callable(act):
         raise TypeError(
             "policy must be a function obs -> action, a Keras model, or a TF-Agents "
             f"policy; got {type(policy).__name__}"
         )
-    frames, returns = [], []
+    return act
+
+
+def _gym_episodes(env, act, n_episodes, max_steps, seed, returns):
+    # A generator: each frame is rendered when the encoder asks for it, and
+    # each episode's return is appended to ``returns`` as it ends.
     for episode in range(n_episodes):
         obs = env.reset(seed=None if seed is None else seed + episode)
-        frames.append(env.render(mode="rgb_array"))
+        yield env.render(mode="rgb_array")
         total, done, steps = 0.0, False, 0
         while not done and (max_steps is None or steps < max_steps):
             obs, reward, done, _ = env.step(act(obs))
-            frames.append(env.render(mode="rgb_array"))
+            yield env.render(mode="rgb_array")
             total += reward
             steps += 1
         returns.append(total)
-    return frames, returns
 
 
-def _tf_agents_episodes(env, policy, n_episodes, max_steps):
+def _tf_agents_episodes(env, policy, n_episodes, max_steps, returns):
+    # A generator, like _gym_episodes.
     from tf_agents.environments import tf_py_environment
     from tf_agents.policies import py_tf_eager_policy, tf_policy
 
@@ -142,21 +169,19 @@ def _tf_agents_episodes(env, policy, n_episodes, max_steps):
     if isinstance(policy, tf_policy.TFPolicy):
         policy = py_tf_eager_policy.PyTFEagerPolicy(policy, use_tf_function=True,
                                                     batch_time_steps=True)
-    frames, returns = [], []
     for _ in range(n_episodes):
         time_step = py_env.reset()
         state = policy.get_initial_state(None)
-        frames.append(py_env.render())
+        yield py_env.render()
         total, steps = 0.0, 0
         while not time_step.is_last() and (max_steps is None or steps < max_steps):
             step = policy.action(time_step, state)
             state = step.state
             time_step = py_env.step(step.action)
-            frames.append(py_env.render())
+            yield py_env.render()
             total += float(time_step.reward)
             steps += 1
         returns.append(total)
-    return frames, returns
 
 
 def play(env, policy, n_episodes=1, path=None, fps=30, max_steps=None, seed=None,
@@ -170,15 +195,20 @@ def play(env, policy, n_episodes=1, path=None, fps=30, max_steps=None, seed=None
     """
     if int(n_episodes) < 1:
         raise ValueError(f"n_episodes must be at least 1, got {n_episodes}")
+    returns = []
     if _is_tf_agents_policy(policy):
-        frames, returns = _tf_agents_episodes(env, policy, int(n_episodes), max_steps)
+        frames = _tf_agents_episodes(env, policy, int(n_episodes), max_steps, returns)
     else:
-        frames, returns = _gym_episodes(env, policy, int(n_episodes), max_steps, seed)
+        frames = _gym_episodes(env, _action_fn(policy), int(n_episodes), max_steps, seed,
+                               returns)
     if path is None:
         handle, path = tempfile.mkstemp(prefix="rlbook-", suffix=".mp4")
         os.close(handle)
+    # Frames stream from the episodes to the encoder, one at a time.
+    frames = _Counted(frames)
     path = save_video(frames, path, fps=fps)
-    return Video(path=Path(path), num_frames=len(frames), fps=fps, returns=returns, width=width)
+    return Video(path=Path(path), num_frames=frames.count, fps=fps, returns=returns,
+                 width=width)
 
 
 def show(path, width=400):

@@ -21,7 +21,8 @@ WRITTEN = ["q1_define_rl", "q2_applications", "q3_discount_factor", "q4_measure_
            "q5_credit_assignment", "q6_replay_buffer", "q7_off_policy"]
 AUTOGRADED = {"test_softmax_probabilities": 1, "test_flat_advantages": 1, "test_play_episode": 1,
               "test_policy_gradient": 2, "test_reinforce_lunar_lander": 3,
-              "test_make_space_invaders_env": 2}
+              "test_make_space_invaders_env": 2, "test_build_q_network": 2,
+              "test_space_invaders_learning": 3}
 
 
 @pytest.fixture(scope="module")

@@ -14,17 +14,20 @@ def breakout_run():
     Short episodes (40 agent steps) put several episode starts in the buffer,
     and a capacity smaller than the run makes the ring wrap around.
     """
-    from rlbook.tfagents import load_env
-
     import tensorflow as tf
     from tf_agents.drivers import dynamic_step_driver
-    from tf_agents.environments import tf_py_environment
+    from tf_agents.environments import suite_atari, tf_py_environment
+    from tf_agents.environments.atari_preprocessing import AtariPreprocessing
+    from tf_agents.environments.atari_wrappers import FrameStack4
     from tf_agents.policies import random_tf_policy
     from tf_agents.specs import tensor_spec
     from tf_agents.trajectories import policy_step, trajectory
 
     tf.random.set_seed(0)
-    env = tf_py_environment.TFPyEnvironment(load_env("BreakoutNoFrameskip-v4", 40, seed=0))
+    py_env = suite_atari.load("BreakoutNoFrameskip-v4", max_episode_steps=40,
+                              gym_env_wrappers=[AtariPreprocessing, FrameStack4])
+    py_env.seed(0)
+    env = tf_py_environment.TFPyEnvironment(py_env)
     policy = random_tf_policy.RandomTFPolicy(env.time_step_spec(), env.action_spec())
     spec = trajectory.from_transition(env.time_step_spec(), policy_step.PolicyStep(
         env.action_spec(), (), ()), env.time_step_spec())

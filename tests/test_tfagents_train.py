@@ -56,6 +56,48 @@ def test_bad_hyperparameters_say_what_is_wrong():
         train_eval(None, "CartPol-v0", progress=False)
 
 
+def test_a_notebooks_own_environment_and_network_are_the_ones_trained():
+    # Chapters 06 and 07 hand the trainer the learner's pipeline and network.
+    from tf_agents.environments import suite_gym
+    from tf_agents.networks import q_network
+
+    made = []
+
+    def make_cartpole():
+        made.append(suite_gym.load("CartPole-v0"))
+        return made[-1]
+
+    def seven_units(observation_spec, action_spec):
+        return q_network.QNetwork(observation_spec, action_spec, fc_layer_params=(7,))
+
+    result = train_eval(None, make_cartpole, q_network=seven_units, num_iterations=50,
+                        iterations_per_call=25, export_policy=False, **SMALL)
+    assert len(made) == 2  # the training and the evaluation environment
+    assert result.train_env.pyenv.envs[0] is made[0]
+    shapes = [tuple(w.shape) for w in result.agent._q_network.trainable_weights]
+    assert shapes == [(4, 7), (7,), (7, 2), (2,)]
+    assert result.train_step == 50 and all(math.isfinite(x) for x in result.history.losses)
+    with pytest.raises(TypeError, match="env should be a gym id or a function that returns"):
+        train_eval(None, lambda: "CartPole-v0", progress=False)
+    with pytest.raises(TypeError, match="q_network should be a function"):
+        train_eval(None, make_cartpole, q_network=lambda o, a: None, progress=False)
+
+
+def test_rlbook_hands_over_no_tf_agents_exercise():
+    # Chapters 05-07 have the learner build these; rlbook keeps its builders private.
+    import rlbook.tfagents
+    import rlbook.tfagents_train
+
+    answers = {"load_env", "nature_q_network", "dense_q_network", "dqn_agent",
+               "build_agent", "make_collector", "train_iteration", "compute_avg_return",
+               "make_atari_env", "build_nature_q_network", "build_atari_agent",
+               "make_epsilon_fn", "transition_mask", "make_space_invaders_env",
+               "build_q_network", "mean_max_q"}
+    for module in (rlbook.tfagents, rlbook.tfagents_train):
+        public = {name for name in vars(module) if not name.startswith("_")}
+        assert public & answers == set(), module.__name__
+
+
 def test_the_atari_epsilon_is_the_books_polynomial_decay():
     # The shared TensorFlow-free schedule, stretched so that epsilon reaches
     # epsilon_greedy after epsilon_decay_steps: the book's PolynomialDecay line.

@@ -88,3 +88,44 @@ def test_bad_input():
         video.save_video([np.zeros((4, 4, 3), np.uint8)], "clip.avi")
     with pytest.raises(FileNotFoundError):
         video.show("no/such/clip.mp4")
+
+
+def test_a_long_clip_streams_to_the_encoder_in_flat_memory(tmp_path):
+    # Every CartPole frame is 400x600x3 bytes (0.7 MB). Held in a list, 230
+    # frames would take 166 MB; streamed, the peak of Python and NumPy
+    # allocations while the clip is made stays at a few frames.
+    import tracemalloc
+
+    env = envs.make_env("CartPole-v1")
+    env.reset(seed=0)
+    frame_bytes = env.render(mode="rgb_array").nbytes
+    tracemalloc.start()
+    try:
+        clip = video.play(env, basic_policy, n_episodes=6, seed=0, path=tmp_path / "long.mp4")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert clip.num_frames == sum(clip.returns) + 6 > 200
+    assert len(decode(clip.path)) == clip.num_frames
+    assert peak < 8 * frame_bytes, (
+        f"making a {clip.num_frames}-frame clip peaked at {peak / 1e6:.0f} MB of Python "
+        f"and NumPy memory, {peak / frame_bytes:.0f} frames' worth")
+
+
+def test_streamed_frames_encode_exactly_as_a_list_of_them(tmp_path):
+    # The same frames, from a list and from a generator, give the same video.
+    env = envs.make_env("CartPole-v1")
+    env.reset(seed=3)
+    frames = [env.render(mode="rgb_array")]
+    done = False
+    while not done and len(frames) < 31:
+        _, _, done, _ = env.step(len(frames) % 2)
+        frames.append(env.render(mode="rgb_array"))
+    from_list = video.save_video(frames, tmp_path / "list.mp4")
+    from_generator = video.save_video((f for f in frames), tmp_path / "gen.mp4")
+    decoded_list, decoded_generator = decode(from_list), decode(from_generator)
+    assert len(decoded_list) == len(decoded_generator) == len(frames) > 10
+    for a, b in zip(decoded_list, decoded_generator, strict=True):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="no frames"):
+        video.save_video(iter([]), tmp_path / "empty.mp4")
