@@ -24,7 +24,7 @@ import time
 from collections import deque
 
 import rlbook
-from rlbook.dqn import build_q_network, train_dqn
+from rlbook.dqn import keras_q_network, train_dqn
 from rlbook.envs import make_env
 
 import numpy as np
@@ -38,7 +38,7 @@ def books_loop(n_steps, seed=0, max_steps=200):
     """The book's per-step ``model.predict`` loop, for ``n_steps`` env steps."""
     rlbook.set_seed(seed)
     env = make_env("CartPole-v1")
-    model = build_q_network()  # the same Sequential-equivalent stack
+    model = keras_q_network()  # the same Sequential-equivalent stack
     optimizer = tf.keras.optimizers.Adam(learning_rate=LEARNING_RATE)
     loss_fn = tf.keras.losses.mean_squared_error
     memory = deque(maxlen=CAPACITY)

@@ -42,7 +42,7 @@ class DuelingAggregation(tf.keras.layers.Layer):
         return state_value + advantages - tf.reduce_max(advantages, axis=1, keepdims=True)
 
 
-def build_q_network(n_inputs=4, n_actions=2, fc_layer_params=(32, 32), activation="elu",
+def keras_q_network(n_inputs=4, n_actions=2, fc_layer_params=(32, 32), activation="elu",
                     dueling=False):
     """A Q-network: a state in, one Q-value per action out.
 
@@ -168,7 +168,7 @@ class _Learner:
 
     def __init__(self, n_inputs, n_actions, cfg, rng, n_train_steps):
         self.cfg, self.rng, self.n_actions = cfg, rng, n_actions
-        build = lambda: build_q_network(n_inputs, n_actions, cfg["fc_layer_params"],  # noqa: E731
+        build = lambda: keras_q_network(n_inputs, n_actions, cfg["fc_layer_params"],  # noqa: E731
                                         cfg["activation"], cfg["dueling"])
         self.model = build()
         self.target = None
@@ -369,7 +369,7 @@ def train_dqn(env="CartPole-v1", *,
             syncs every 50 episodes.
         target_update_unit: ``"episodes"`` or ``"steps"``.
         double: Double DQN (needs a target network).
-        dueling: a dueling Q-network (:func:`build_q_network`).
+        dueling: a dueling Q-network (:func:`keras_q_network`).
         prioritized: prioritized replay with exponent ``zeta`` and
             importance-sampling ``beta`` annealed from ``beta_start`` to
             ``beta_end`` over the training steps; ``per_epsilon`` keeps every

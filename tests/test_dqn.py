@@ -3,10 +3,10 @@
 import rlbook  # noqa: F401
 from rlbook.dqn import (
     DQNResult,
-    build_q_network,
     dqn_targets,
     evaluate,
     greedy_action_fn,
+    keras_q_network,
     train_dqn,
 )
 from rlbook.exploration import epsilon_schedule
@@ -39,7 +39,7 @@ def test_double_dqn_target_lets_the_online_net_choose_and_the_target_net_judge()
 
 
 def test_dueling_network_aggregates_value_and_advantages():
-    model = build_q_network(4, 3, dueling=True)
+    model = keras_q_network(4, 3, dueling=True)
     states = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
     q = model(states).numpy()
     value_model = tf.keras.Model(model.input, [model.get_layer("state_value").output,
@@ -51,7 +51,7 @@ def test_dueling_network_aggregates_value_and_advantages():
 
 
 def test_plain_network_has_the_books_shape():
-    model = build_q_network()
+    model = keras_q_network()
     assert [layer.units for layer in model.layers[1:]] == [32, 32, 2]
     assert model.layers[1].activation.__name__ == "elu"
     assert model.count_params() == (4 * 32 + 32) + (32 * 32 + 32) + (32 * 2 + 2)
@@ -180,7 +180,7 @@ def test_eval_interval_keeps_the_best_weights_seen():
 
 
 def test_greedy_evaluation_averages_returns_and_is_deterministic():
-    model = build_q_network()
+    model = keras_q_network()
     mean, returns = evaluate(model, num_episodes=3, max_episode_steps=60, seed=0)
     assert returns.shape == (3,) and mean == pytest.approx(returns.mean())
     assert np.all((returns >= 1) & (returns <= 60))
@@ -221,4 +221,4 @@ def test_continuous_actions_and_unknown_envs_are_refused():
     with pytest.raises(ValueError, match="Unknown environment id 'CartPole-v9'"):
         train_dqn("CartPole-v9", progress=False)
     with pytest.raises(ValueError, match="num_episodes should be a positive integer"):
-        evaluate(build_q_network(), num_episodes=0)
+        evaluate(keras_q_network(), num_episodes=0)
